@@ -1,0 +1,356 @@
+"""The local cache of Telnyx port-outs, and the records the dashboard keeps of its own work.
+
+Telnyx owns every port-out, comment, supporting document, event and eligible rejection
+code: the sync writes them, nothing else does. The dashboard owns review actions (the
+audit trail), reports and sync runs.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class PortOutStatus(models.TextChoices):
+    """Statuses as Telnyx spells them. Unknown values from the API are stored as they come."""
+
+    PENDING = "pending", "Pending"
+    AUTHORIZED = "authorized", "Authorized"
+    REJECTED_PENDING = "rejected-pending", "Rejection pending"
+    REJECTED = "rejected", "Rejected"
+    CANCELED = "canceled", "Canceled"
+    PORTED = "ported", "Ported"
+
+
+# Statuses Telnyx may still move; the rest are final.
+OPEN_STATUSES = (PortOutStatus.PENDING, PortOutStatus.AUTHORIZED, PortOutStatus.REJECTED_PENDING)
+
+
+class PortOutQuerySet(models.QuerySet["PortOut"]):
+    def present(self) -> PortOutQuerySet:
+        """Port-outs Telnyx still lists (not flagged as vanished by a full sync)."""
+        return self.filter(vanished_at__isnull=True)
+
+    def pending(self) -> PortOutQuerySet:
+        return self.present().filter(status=PortOutStatus.PENDING)
+
+
+class PortOut(models.Model):
+    """A cached Telnyx port-out request (PortoutDetails), one row per Telnyx id."""
+
+    id = models.CharField(primary_key=True, max_length=64, help_text="Telnyx port-out id")
+    status = models.CharField(max_length=32, db_index=True)
+    phone_numbers = models.JSONField(default=list, help_text="E.164 numbers, as Telnyx lists them")
+    first_number = models.CharField(max_length=32, blank=True, db_index=True)
+    number_count = models.PositiveIntegerField(default=0)
+    country_code = models.CharField(
+        max_length=2, blank=True, db_index=True, help_text="ISO country of the first number"
+    )
+    authorized_name = models.CharField(max_length=255, blank=True)
+    end_user_name = models.CharField(max_length=255, blank=True, db_index=True)
+    service_address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=128, blank=True)
+    state = models.CharField(max_length=64, blank=True)
+    zip = models.CharField(max_length=32, blank=True)
+    carrier_name = models.CharField(max_length=255, blank=True, db_index=True)
+    spid = models.CharField(max_length=64, blank=True, db_index=True)
+    current_carrier = models.CharField(max_length=255, blank=True)
+    vendor = models.CharField(max_length=64, blank=True)
+    pon = models.CharField(max_length=128, blank=True, db_index=True)
+    support_key = models.CharField(max_length=64, blank=True, db_index=True)
+    lsr = models.JSONField(default=list, help_text="Links to the Local Service Request")
+    reason = models.TextField(null=True, blank=True)
+    rejection_code = models.IntegerField(null=True, blank=True)
+    foc_date = models.DateTimeField(null=True, blank=True, db_index=True)
+    requested_foc_date = models.DateTimeField(null=True, blank=True)
+    already_ported = models.BooleanField(default=False)
+    host_messaging = models.BooleanField(default=False)
+    user_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    inserted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    ported_out_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the status became ported"
+    )
+    raw = models.JSONField(default=dict, help_text="The last API object, as received")
+    synced_at = models.DateTimeField(help_text="When the cache last took this row from Telnyx")
+    vanished_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a full sync no longer found it in Telnyx"
+    )
+    details_synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When comments, documents and rejection codes were fetched"
+    )
+
+    objects = PortOutQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "port-out"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="portout_status_created"),
+            models.Index(fields=["status", "foc_date"], name="portout_status_foc"),
+        ]
+        permissions = [
+            (
+                "review_portout",
+                "Can authorize, reject, comment on and attach documents to port-outs",
+            ),
+            ("request_report", "Can request CSV reports"),
+            ("sync_now", "Can start a sync with Telnyx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.support_key or self.id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("portouts:detail", args=[self.id])
+
+    @property
+    def status_label(self) -> str:
+        try:
+            return PortOutStatus(self.status).label
+        except ValueError:
+            return self.status
+
+
+class PortOutNumber(models.Model):
+    """One phone number of a port-out, so any number finds its requests by index."""
+
+    portout = models.ForeignKey(PortOut, on_delete=models.CASCADE, related_name="numbers")
+    number = models.CharField(max_length=32, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["portout", "number"], name="portout_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Comment(models.Model):
+    """A comment on a port-out, by our team or by Telnyx staff (user_id empty)."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    portout = models.ForeignKey(PortOut, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField()
+    user_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+    @property
+    def by_telnyx(self) -> bool:
+        return not self.user_id
+
+
+class SupportingDocument(models.Model):
+    """A document (LOA or invoice) attached to a port-out in Telnyx."""
+
+    class Type(models.TextChoices):
+        LOA = "loa", "Letter of authorization"
+        INVOICE = "invoice", "Invoice"
+
+    id = models.CharField(primary_key=True, max_length=64)
+    portout = models.ForeignKey(
+        PortOut, on_delete=models.CASCADE, related_name="supporting_documents"
+    )
+    type = models.CharField(max_length=32)
+    document_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.document_id}"
+
+
+class RejectionCode(models.Model):
+    """A rejection code Telnyx accepts for one port-out (the set depends on its numbers)."""
+
+    portout = models.ForeignKey(PortOut, on_delete=models.CASCADE, related_name="rejection_codes")
+    code = models.IntegerField()
+    description = models.CharField(max_length=255)
+    reason_required = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["portout", "code"], name="rejection_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+
+class PortOutEvent(models.Model):
+    """A Telnyx port-out event, from the Events API or a signed webhook; stored once per id."""
+
+    class Source(models.TextChoices):
+        API = "api", "Events API"
+        WEBHOOK = "webhook", "Webhook"
+
+    id = models.CharField(primary_key=True, max_length=64)
+    event_type = models.CharField(max_length=64, db_index=True)
+    portout_id = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.JSONField(default=dict)
+    payload_status = models.CharField(max_length=32, blank=True)
+    available_notification_methods = models.JSONField(default=list)
+    created_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the cache was refreshed for this event"
+    )
+
+    class Meta:
+        verbose_name = "port-out event"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.id}"
+
+
+class ReviewAction(models.Model):
+    """The audit trail: one row per authorize, reject, comment, upload or republish by a person.
+
+    Written before the call to Telnyx and completed with Telnyx's answer or error, so an
+    action is never lost even when the request dies half-way.
+    """
+
+    class Kind(models.TextChoices):
+        AUTHORIZE = "authorize", "Authorize"
+        REJECT = "reject", "Reject"
+        COMMENT = "comment", "Comment"
+        UPLOAD = "upload", "Upload document"
+        REPUBLISH = "republish", "Republish event"
+
+    class Outcome(models.TextChoices):
+        STARTED = "started", "Started"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    portout = models.ForeignKey(
+        PortOut,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="review_actions",
+        null=True,
+        blank=True,
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    inputs = models.JSONField(default=dict)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.STARTED)
+    response = models.JSONField(default=dict, blank=True, help_text="Telnyx's answer")
+    error = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.user} ({self.outcome})"
+
+
+class Report(models.Model):
+    """A CSV report: a local export from the cache, or a Telnyx report downloaded when ready."""
+
+    class Kind(models.TextChoices):
+        LOCAL = "local", "Local export"
+        TELNYX = "telnyx", "Telnyx report"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    filters = models.JSONField(default=dict, help_text="The list filters, or Telnyx report filters")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    file = models.FileField(upload_to="reports/", blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    telnyx_report_id = models.CharField(max_length=64, blank=True, db_index=True)
+    telnyx_document_id = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.COMPLETED:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, int(self.rows_done * 100 / self.rows_total))
+
+
+class SyncRun(models.Model):
+    """One run of the sync, with its progress, counts, errors and high-water marks."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full"
+        INCREMENTAL = "incremental", "Incremental"
+        PORTOUT = "portout", "Single port-out"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    counts = models.JSONField(default=dict, help_text="created, updated, vanished, comments, ...")
+    api_requests = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    triggered_by = models.CharField(max_length=64, blank=True, help_text="beat, user name, command")
+    inserted_at_high_water = models.DateTimeField(null=True, blank=True)
+    event_high_water = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sync {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status != self.Status.RUNNING:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(self.progress_done * 100 / self.progress_total))

@@ -1,0 +1,67 @@
+"""Shared fixtures: users for each role and signed-in test clients."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from portouts.roles import REVIEWER, VIEWER
+
+pytest_plugins: list[str] = []
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_cache(settings, tmp_path):
+    """Each test writes files under its own folder and starts with an empty cache."""
+    from django.core.cache import cache
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+
+
+def _make_user(django_user_model, username: str, group: str | None, *, staff: bool = False):
+    user = django_user_model.objects.create_user(
+        username=username, password=PASSWORD, is_staff=staff, is_superuser=staff
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def viewer(db, django_user_model):
+    return _make_user(django_user_model, "vera", VIEWER)
+
+
+@pytest.fixture
+def reviewer(db, django_user_model):
+    return _make_user(django_user_model, "rita", REVIEWER)
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    return _make_user(django_user_model, "ada", REVIEWER, staff=True)
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    client = Client()
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def reviewer_client(reviewer) -> Client:
+    client = Client()
+    client.force_login(reviewer)
+    return client
+
+
+@pytest.fixture
+def admin_client_user(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client

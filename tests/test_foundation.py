@@ -1,0 +1,161 @@
+"""Sign-in, roles, health, and the production configuration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Reachable without signing in; everything else must send the visitor to sign-in.
+PUBLIC_URL_NAMES = {"login", "healthz", "webhook"}
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.name
+
+
+def _concrete(route: str) -> str:
+    """Turn a route with converters into a path, with made-up values."""
+    import re
+
+    path = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) == "int" else "x1", route)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", "x1", path)
+    return "/" + path.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\", "")
+
+
+@pytest.mark.django_db
+def test_every_url_needs_sign_in_except_the_public_ones(client):
+    checked = 0
+    for route, name in _walk(get_resolver().url_patterns):
+        if name in PUBLIC_URL_NAMES or route.startswith("admin/"):
+            continue
+        path = _concrete(route)
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            assert response.status_code in (302, 405), (method, path, response.status_code)
+            if response.status_code == 302:
+                assert response["Location"].startswith(reverse("login")), (
+                    path,
+                    response["Location"],
+                )
+        checked += 1
+    assert checked >= 1
+
+
+@pytest.mark.django_db
+def test_admin_pages_need_sign_in(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    follow = client.get(response["Location"])
+    assert follow.status_code == 302
+    assert follow["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_sign_in_then_dashboard_shell(client, viewer):
+    response = client.post(reverse("login"), {"username": "vera", "password": PASSWORD})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert b"Decision queue" in page.content
+    assert b"Sign out" in page.content
+
+
+@pytest.mark.django_db
+def test_failed_sign_ins_are_throttled(client, viewer, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(3):
+        response = client.post(reverse("login"), {"username": "vera", "password": "wrong"})
+        assert response.status_code == 200
+    # Even the right password is refused while throttled.
+    response = client.post(reverse("login"), {"username": "vera", "password": PASSWORD})
+    assert response.status_code == 429
+    assert b"Too many failed sign-ins" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_roles_exist_with_their_permissions():
+    viewer = set(Group.objects.get(name="Viewer").permissions.values_list("codename", flat=True))
+    reviewer = set(
+        Group.objects.get(name="Reviewer").permissions.values_list("codename", flat=True)
+    )
+    assert "view_portout" in viewer
+    assert not viewer & {"review_portout", "request_report", "sync_now"}
+    assert {"review_portout", "request_report", "sync_now", "view_portout"} <= reviewer
+
+
+@pytest.mark.django_db
+def test_create_user_command_gives_the_role(django_user_model):
+    call_command("create_user", "sam", role="reviewer", password="s3cret-pass-phrase")
+    user = django_user_model.objects.get(username="sam")
+    assert user.has_perm("portouts.review_portout")
+    assert not user.is_staff
+    call_command("create_user", "val", role="viewer", password="s3cret-pass-phrase")
+    assert not django_user_model.objects.get(username="val").has_perm("portouts.review_portout")
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker(client):
+    response = client.get("/healthz")
+    body = response.json()
+    assert body["checks"]["database"]["ok"] is True
+    assert "broker" in body["checks"]
+    assert response.status_code == (200 if body["checks"]["broker"]["ok"] else 503)
+
+
+def _production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="p" * 20 + "-production-like-secret-for-the-deploy-check-0123456789",
+        ALLOWED_HOSTS="portouts.example.com",
+        VAR_DIR=str(ROOT / "var"),
+    )
+    env.update(extra)
+    return env
+
+
+def test_check_deploy_has_no_warnings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = _production_env()
+    del env["SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    env = _production_env(ALLOWED_HOSTS="")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must list" in result.stderr
