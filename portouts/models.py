@@ -62,7 +62,7 @@ class PortOut(models.Model):
     pon = models.CharField(max_length=128, blank=True, db_index=True)
     support_key = models.CharField(max_length=64, blank=True, db_index=True)
     lsr = models.JSONField(default=list, help_text="Links to the Local Service Request")
-    reason = models.TextField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Empty when Telnyx sends null")
     rejection_code = models.IntegerField(null=True, blank=True)
     foc_date = models.DateTimeField(null=True, blank=True, db_index=True)
     requested_foc_date = models.DateTimeField(null=True, blank=True)
