@@ -1,0 +1,83 @@
+"""Prepare a local demo: users per role, the sandbox's webhook keypair, and the demo's environment.
+
+Runs only with DEBUG on. Writes var/demo.env, which `make demo` hands to every process,
+so the dashboard talks to the local Telnyx sandbox and trusts its webhook signatures.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+DEMO_USERS = [
+    ("viewer", "viewer", "demo-viewer-pass"),
+    ("reviewer", "reviewer", "demo-reviewer-pass"),
+    ("admin", "admin", "demo-admin-pass"),
+]
+DEMO_API_KEY = "KEYdemo-sandbox-key"
+
+
+def load_or_create_keypair(path: Path) -> str:
+    """Return the base64 public key of the Ed25519 key stored at path, creating it if absent."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise CommandError(f"{path} does not hold an Ed25519 private key.")
+    else:
+        key = Ed25519PrivateKey.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        path.chmod(0o600)
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+class Command(BaseCommand):
+    help = "Create demo users and var/demo.env for `make demo` (DEBUG only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8010)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("setup_demo creates users with known passwords: DEBUG only.")
+        var_dir = Path(settings.VAR_DIR)
+        key_file = var_dir / "sandbox-ed25519.pem"
+        public_key = load_or_create_keypair(key_file)
+        port, sandbox_port = options["port"], options["sandbox_port"]
+        (var_dir / "demo.env").write_text(
+            "\n".join(
+                [
+                    "DEBUG=1",
+                    f"TELNYX_API_BASE_URL=http://127.0.0.1:{sandbox_port}/v2",
+                    f"TELNYX_API_KEY={DEMO_API_KEY}",
+                    f"TELNYX_PUBLIC_KEY={public_key}",
+                    f"SANDBOX_PRIVATE_KEY_FILE={key_file}",
+                    f"SANDBOX_WEBHOOK_URL=http://127.0.0.1:{port}/webhooks/telnyx",
+                    "SYNC_INCREMENTAL_EVERY=15",
+                    "",
+                ]
+            )
+        )
+        for username, role, password in DEMO_USERS:
+            call_command("create_user", username, role=role, password=password)
+        self.stdout.write(
+            self.style.SUCCESS(f"\nDashboard: http://127.0.0.1:{port}/  (demo sign-ins below)")
+        )
+        for username, role, password in DEMO_USERS:
+            self.stdout.write(f"  {role:<9} {username} / {password}")
+        self.stdout.write(f"Telnyx sandbox: http://127.0.0.1:{sandbox_port}/v2\n")
