@@ -203,6 +203,13 @@ TELNYX_TIMEOUT = env.float("TELNYX_TIMEOUT", default=10.0)
 TELNYX_MAX_RETRIES = env.int("TELNYX_MAX_RETRIES", default=3)
 TELNYX_WEBHOOK_TOLERANCE = env.int("TELNYX_WEBHOOK_TOLERANCE", default=300)
 
+# --- Review -------------------------------------------------------------------------------
+# Hours a port-out may wait for a decision, counted from created_at, before Telnyx
+# authorizes it by default; the queue ranks and flags port-outs against this window.
+REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
+# Port-outs with less than this many hours left are highlighted as due soon.
+REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
+
 # --- Security -----------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
