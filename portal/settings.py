@@ -194,6 +194,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "kwargs": {"full": True},
     },
 }
+# Reports: Telnyx reports are polled (Telnyx sends no webhook for them); housekeeping
+# deletes expired reports and fails exports that stopped making progress.
+REPORT_POLL_EVERY = env.int("REPORT_POLL_EVERY", default=30)
+CELERY_BEAT_SCHEDULE["reports-poll-telnyx"] = {
+    "task": "portouts.tasks.poll_telnyx_reports_task",
+    "schedule": timedelta(seconds=REPORT_POLL_EVERY),
+}
+CELERY_BEAT_SCHEDULE["reports-expire"] = {
+    "task": "portouts.tasks.expire_reports_task",
+    "schedule": timedelta(minutes=5),
+}
 
 # --- Telnyx -------------------------------------------------------------------------------
 TELNYX_API_KEY = env.str("TELNYX_API_KEY", default="")
@@ -209,6 +220,14 @@ TELNYX_WEBHOOK_TOLERANCE = env.int("TELNYX_WEBHOOK_TOLERANCE", default=300)
 REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 # Port-outs with less than this many hours left are highlighted as due soon.
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
+
+# --- Reports ------------------------------------------------------------------------------
+# Days a report and its file are kept (counted from the request).
+REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=7)
+# A Telnyx report still pending after this many minutes is marked failed.
+REPORT_TELNYX_TIMEOUT_MINUTES = env.int("REPORT_TELNYX_TIMEOUT_MINUTES", default=30)
+# A local export that shows no progress for this many minutes is marked failed.
+REPORT_STALE_MINUTES = env.int("REPORT_STALE_MINUTES", default=10)
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
