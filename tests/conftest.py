@@ -9,8 +9,20 @@ from django.test import Client
 from portouts.roles import REVIEWER, VIEWER
 
 pytest_plugins: list[str] = []
+pytest_plugins.append("tests.fixtures_client")
 
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_report_header(config) -> list[str]:
+    """Say which database and broker the suite runs on, so CI output shows it."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db['NAME']})",
+        f"celery broker: {settings.CELERY_BROKER_URL.split('://', 1)[0]}",
+    ]
 
 
 @pytest.fixture(autouse=True)
