@@ -817,6 +817,24 @@ def last_successful_run() -> SyncRun | None:
     )
 
 
+def queue_run(*, kind: str, triggered_by: str) -> SyncRun:
+    """A run row created before its task starts, so a page can show its progress at once.
+
+    The task picks it up through `run_id`; a run never picked up is failed as stale later.
+    """
+    return SyncRun.objects.create(
+        kind=kind, triggered_by=triggered_by[:64], heartbeat_at=timezone.now()
+    )
+
+
+def abandon_run(run_id: int | None, *, reason: str) -> None:
+    """Fail a queued run that will not start (another sync held the lock)."""
+    if run_id is not None:
+        SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.FAILED, finished_at=timezone.now(), error=reason
+        )
+
+
 class _Run:
     """A SyncRun being recorded: progress, counts, heartbeat."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 
@@ -44,3 +45,58 @@ def expire_reports_task() -> dict[str, int]:
     from portouts.reports import expire_reports
 
     return vars(expire_reports())
+
+
+# Sync ------------------------------------------------------------------------------------
+
+
+class TransientTelnyxError(Exception):
+    """A Telnyx failure worth retrying later (connection, timeout, 408/409/429, 5xx)."""
+
+
+# Idempotent (refetch + upsert), acknowledged late (a worker that dies mid-task leaves it on
+# the queue), retried with backoff when Telnyx is unreachable, slow, rate-limiting or failing.
+SYNC_TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (TransientTelnyxError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="portouts.tasks.sync_portouts_task", **SYNC_TASK_OPTIONS)
+def sync_portouts_task(
+    full: bool = False, triggered_by: str = "beat", run_id: int | None = None
+) -> int | None:
+    """Run a full or incremental sync; returns the SyncRun id (None when one was running)."""
+    from portouts import sync, telnyx
+
+    run_sync = sync.run_full_sync if full else sync.run_incremental_sync
+    try:
+        run = run_sync(triggered_by=triggered_by, run_id=run_id)
+    except sync.SyncAlreadyRunning:
+        logger.info(
+            "A sync is already running; this %s sync is skipped", "full" if full else "incremental"
+        )
+        sync.abandon_run(run_id, reason="Another sync was already running.")
+        return None
+    except telnyx.APIError as exc:
+        if exc.retryable:
+            raise TransientTelnyxError(str(exc)) from exc
+        raise
+    return run.pk
+
+
+@shared_task(name="portouts.tasks.refresh_portout_task", **SYNC_TASK_OPTIONS)
+def refresh_portout_task(portout_id: str, event_id: str | None = None) -> None:
+    """Bring one port-out to the state Telnyx holds (after a webhook)."""
+    from portouts import sync, telnyx
+
+    try:
+        sync.handle_event(portout_id, event_id=event_id)
+    except telnyx.APIError as exc:
+        if exc.retryable:
+            raise TransientTelnyxError(str(exc)) from exc
+        raise
