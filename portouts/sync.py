@@ -604,6 +604,22 @@ def store_events(
     return [r.id for r in new]
 
 
+def store_webhook_event(event: telnyx.WebhookEvent) -> bool:
+    """Record a verified webhook delivery once; True when it was new (duplicates: False)."""
+    portout_id = (event.portout_id or "")[:64]
+    _, created = PortOutEvent.objects.get_or_create(
+        id=event.id[:64],
+        defaults={
+            "event_type": event.event_type[:64],
+            "portout_id": portout_id,
+            "payload": event.payload,
+            "created_at": event.occurred_at,
+            "source": PortOutEvent.Source.WEBHOOK,
+        },
+    )
+    return created
+
+
 def _payload_portout_id(event_type: str | None, payload: dict[str, Any]) -> str | None:
     key = "portout_id" if event_type == telnyx.EVENT_NEW_COMMENT else "id"
     value = payload.get(key)

@@ -1,0 +1,77 @@
+"""The Sync page: recent sync runs, and "Sync now" with a live progress bar."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
+
+from portouts import sync
+from portouts.models import SyncRun
+from portouts.tasks import sync_portouts_task
+
+logger = logging.getLogger("portouts.views.sync")
+
+TEMPLATE = "portouts/sync_runs.html"
+
+
+@require_GET
+def sync_runs(request: HttpRequest) -> HttpResponse:
+    """Recent runs with their counts and errors; the run in progress, if any."""
+    running = sync.running_sync()
+    runs = SyncRun.objects.order_by("-started_at")[:50]
+    return render(
+        request,
+        TEMPLATE,
+        {
+            "runs": runs,
+            "running": running,
+            "can_sync": request.user.has_perm("portouts.sync_now"),
+            "last_success": sync.last_successful_run(),
+        },
+    )
+
+
+@require_POST
+def sync_start(request: HttpRequest) -> HttpResponse:
+    """Queue a sync (incremental unless "full" is asked), or follow the one already running."""
+    if not request.user.has_perm("portouts.sync_now"):
+        raise PermissionDenied("You may not start a sync.")
+    run = sync.running_sync()
+    if run is None:
+        full = request.POST.get("kind") == SyncRun.Kind.FULL
+        if not full and sync.last_successful_run() is None:
+            full = True  # the first sync is always full
+        run = sync.queue_run(
+            kind=SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL,
+            triggered_by=request.user.get_username(),
+        )
+        try:
+            sync_portouts_task.delay(
+                full=full, triggered_by=request.user.get_username(), run_id=run.pk
+            )
+        except Exception as exc:  # noqa: BLE001 - any broker failure is shown, not raised
+            logger.exception("Could not queue a sync")
+            sync.abandon_run(run.pk, reason=f"The sync could not be queued: {exc}")
+            run.refresh_from_db()
+    if request.htmx:
+        return _progress(request, run)
+    return redirect("portouts:sync_runs")
+
+
+@require_GET
+def sync_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress partial that htmx polls; HTTP 286 stops the polling once the run ended."""
+    return _progress(request, get_object_or_404(SyncRun, pk=pk))
+
+
+def _progress(request: HttpRequest, run: SyncRun) -> HttpResponse:
+    if run.status == SyncRun.Status.RUNNING:
+        sync.fail_stale_runs()
+        run.refresh_from_db()
+    status = 200 if run.status == SyncRun.Status.RUNNING else HTMX_STOP_POLLING
+    return render(request, f"{TEMPLATE}#progress", {"run": run}, status=status)
