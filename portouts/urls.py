@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portouts.views import queue
+from portouts.views import portouts, queue, webhooks
+from portouts.views import sync as sync_views
 
 app_name = "portouts"
 
 urlpatterns = [
     path("", queue.decision_queue, name="queue"),
+    path("sync/", sync_views.sync_runs, name="sync_runs"),
+    path("sync/start", sync_views.sync_start, name="sync_start"),
+    path("sync/runs/<int:pk>/progress", sync_views.sync_progress, name="sync_progress"),
+    path("webhooks/telnyx", webhooks.telnyx_webhook, name="webhook"),
+    path("portouts/", portouts.portout_list, name="list"),
+    path("portouts/<str:portout_id>/", portouts.portout_detail, name="detail"),
+    path("portouts/<str:portout_id>/authorize/", portouts.portout_authorize, name="authorize"),
+    path("portouts/<str:portout_id>/reject/", portouts.portout_reject, name="reject"),
+    path("portouts/<str:portout_id>/comments/", portouts.portout_comment, name="comment"),
+    path("portouts/<str:portout_id>/documents/", portouts.portout_upload, name="upload"),
+    path(
+        "portouts/<str:portout_id>/documents/<str:document_id>/download/",
+        portouts.document_download,
+        name="document_download",
+    ),
 ]
