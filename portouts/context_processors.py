@@ -6,16 +6,15 @@ from django.http import HttpRequest
 
 from portouts.models import SyncRun
 
+SYNC_KINDS = (SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL)
+
 
 def sync_status(request: HttpRequest) -> dict[str, object]:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    last_run = (
-        SyncRun.objects.exclude(status=SyncRun.Status.RUNNING)
-        .only("kind", "status", "finished_at", "error")
-        .first()
+    runs = SyncRun.objects.filter(kind__in=SYNC_KINDS).only(
+        "kind", "status", "started_at", "finished_at", "error"
     )
-    last_success = (
-        SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).only("finished_at").first()
-    )
+    last_run = runs.exclude(status=SyncRun.Status.RUNNING).order_by("-started_at").first()
+    last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").first()
     return {"last_sync_run": last_run, "last_successful_sync": last_success}
