@@ -1186,32 +1186,45 @@ def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | No
             "id", flat=True
         )
     )
+    pending_events = [e for e in events.values() if e.id not in processed]
+    handled = [e.id for e in pending_events if e.id]
+    affected = {
+        pid
+        for e in pending_events
+        if (pid := e.portout_id or _payload_portout_id(e.event_type, e.payload))
+    }
+    existing = _existing(affected | set(fetched))
+    comment_ids = [
+        str(e.payload["id"])
+        for e in pending_events
+        if e.event_type == telnyx.EVENT_NEW_COMMENT and e.payload.get("id")
+    ]
+    known_comments = set(
+        Comment.objects.filter(id__in=comment_ids).values_list("id", flat=True)
+        if comment_ids
+        else []
+    )
     to_refetch: dict[str, None] = {}
     comments_for: dict[str, None] = {}
-    handled: list[str] = []
-    for e in events.values():
-        if e.id in processed:
-            continue
-        handled.append(e.id or "")
+    for e in pending_events:
         pid = e.portout_id or _payload_portout_id(e.event_type, e.payload)
         if not pid:
             continue
         if e.event_type == telnyx.EVENT_NEW_COMMENT:
-            comments_for[pid] = None
+            if str(e.payload.get("id")) not in known_comments:
+                comments_for[pid] = None
+            if pid not in existing and pid not in fetched:
+                to_refetch[pid] = None  # a comment on a port-out we have never seen
             continue
+        # The port-out as we hold it (listed in this run, else cached) may already show
+        # this change: same clock (Telnyx's), so compare the event with its updated_at.
         listed = fetched.get(pid)
-        if (
-            listed is not None
-            and listed.updated_at is not None
-            and e.created_at is not None
-            and listed.updated_at >= e.created_at
-        ):
-            continue  # the listing already showed the port-out after this change
+        held = listed.updated_at if listed is not None else None
+        if held is None and pid in existing:
+            held = existing[pid].updated_at
+        if held is not None and e.created_at is not None and held >= e.created_at:
+            continue
         to_refetch[pid] = None
-    existing = _existing(set(fetched) | set(to_refetch) | set(comments_for))
-    for pid in comments_for:
-        if pid not in existing and pid not in fetched:
-            to_refetch[pid] = None  # a comment on a port-out we have never seen
     state.progress(done=0, total=len(fetched) + len(to_refetch) + len(comments_for))
 
     # 3. Refetch each affected port-out once, then the details it needs, concurrently.
