@@ -273,7 +273,8 @@ class SandboxServer:
 
     def serve_forever(self) -> None:
         """Run until interrupted (the management command's foreground mode)."""
-        self.start()
+        if self._httpd is None:
+            self.start()
         try:
             while not self._stop.wait(0.5):
                 pass

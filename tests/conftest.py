@@ -10,6 +10,10 @@ from portouts.roles import REVIEWER, VIEWER
 
 pytest_plugins: list[str] = []
 pytest_plugins.append("tests.fixtures_client")
+pytest_plugins.append("tests.fixtures_sandbox")
+pytest_plugins.append("tests.fixtures_celery")
+pytest_plugins.append("tests.fixtures_reports")
+pytest_plugins.append("tests.fixtures_dashboard")
 
 PASSWORD = "correct horse battery staple"
 
