@@ -1,4 +1,4 @@
-"""`python -m telnyx_sandbox [options]`: the sandbox without Django (same options as the command)."""
+"""`python -m telnyx_sandbox [options]`: the sandbox without Django (same options)."""
 
 from __future__ import annotations
 
