@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from django.urls import path
 
+from portouts.views import events as event_views
 from portouts.views import portouts, queue, webhooks
+from portouts.views import reports as report_views
 from portouts.views import sync as sync_views
 
 app_name = "portouts"
 
 urlpatterns = [
     path("", queue.decision_queue, name="queue"),
+    path("reports/", report_views.reports_page, name="reports"),
+    path("reports/new", report_views.report_create, name="report_create"),
+    path("reports/telnyx", report_views.telnyx_reports, name="telnyx_reports"),
+    path("reports/telnyx/new", report_views.telnyx_report_create, name="telnyx_report_create"),
+    path("reports/<uuid:report_id>/retry", report_views.report_retry, name="report_retry"),
+    path("reports/<uuid:report_id>/download", report_views.report_download, name="report_download"),
+    path("events/", event_views.events_page, name="events"),
+    path("events/<str:event_id>/republish", event_views.event_republish, name="event_republish"),
     path("sync/", sync_views.sync_runs, name="sync_runs"),
     path("sync/start", sync_views.sync_start, name="sync_start"),
     path("sync/runs/<int:pk>/progress", sync_views.sync_progress, name="sync_progress"),

@@ -1,0 +1,622 @@
+"""CSV reports: local exports of the cache, and Telnyx's own reports downloaded when ready.
+
+A report is a `Report` row plus a file in Django's default storage. The file is written
+completely to a temporary name first and only then saved under its final name, and the
+row becomes "completed" only after that save: a worker killed half-way leaves a
+"running" report (failed later by housekeeping) and never a half file offered for
+download.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+
+from portouts.models import PortOut, Report
+from portouts.telnyx import APIError, NotFoundError, PortoutReport, TelnyxClient, get_client
+
+logger = logging.getLogger(__name__)
+
+#: Rows fetched from the database per round trip while exporting.
+CHUNK_SIZE = 2000
+#: Progress (rows_done, heartbeat_at) is written to the report every this many rows.
+PROGRESS_EVERY = 2000
+#: Every column of the cache except `raw` (the API object the other columns come from).
+EXPORT_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in PortOut._meta.concrete_fields if f.name != "raw"
+)
+#: Query-string keys that are not filters (the list's page, rows per page).
+NOT_FILTERS = frozenset({"page", "per_page"})
+TELNYX_REPORT_TYPE = "export_portouts_csv"
+LIST_SEPARATOR = ";"
+PARTIAL_DIR = "reports/.partial"
+
+
+class InvalidFilters(ValueError):
+    """The saved filters no longer validate (a bad or hand-edited query string)."""
+
+
+# Settings, read at call time ------------------------------------------------------------
+
+
+def retention() -> timedelta:
+    return timedelta(days=getattr(settings, "REPORT_RETENTION_DAYS", 7))
+
+
+def telnyx_timeout() -> timedelta:
+    return timedelta(minutes=getattr(settings, "REPORT_TELNYX_TIMEOUT_MINUTES", 30))
+
+
+def stale_after() -> timedelta:
+    return timedelta(minutes=getattr(settings, "REPORT_STALE_MINUTES", 10))
+
+
+# Filters ---------------------------------------------------------------------------------
+
+
+def filters_from_query(query: str) -> dict[str, list[str]]:
+    """The list's query string as a dict of lists (empty values and paging dropped)."""
+    data = QueryDict(query.lstrip("?"))
+    filters: dict[str, list[str]] = {}
+    for key in data:
+        if key in NOT_FILTERS:
+            continue
+        values = [v for v in data.getlist(key) if v.strip()]
+        if values:
+            filters[key] = values
+    return filters
+
+
+def filter_labels(filters: Mapping[str, Any]) -> list[str]:
+    """Filters as short "name = value" lines for the reports page."""
+    labels = []
+    for key, value in filters.items():
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+        labels.append(f"{key} = {shown}")
+    return labels
+
+
+def _query_dict(filters: Mapping[str, Iterable[str]]) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for key, values in filters.items():
+        data.setlist(key, [str(v) for v in values])
+    return data
+
+
+def filter_errors(filters: Mapping[str, Iterable[str]]) -> str:
+    """The filters' validation errors as one plain sentence, or "" when they are valid."""
+    from portouts.filters import PortOutFilter
+
+    filterset = PortOutFilter(data=_query_dict(filters), queryset=PortOut.objects.none())
+    if filterset.is_valid():
+        return ""
+    parts = []
+    for name, errors in filterset.errors.items():
+        field = filterset.form.fields.get(name)
+        label = field.label if field is not None and field.label else name
+        parts.append(f"{label}: {' '.join(str(e) for e in errors)}")
+    return "; ".join(parts)
+
+
+def filtered_portouts(filters: Mapping[str, Iterable[str]]) -> QuerySet[PortOut]:
+    """Exactly what the port-out list shows for these filters, in the list's order."""
+    from portouts.filters import PortOutFilter
+
+    filterset = PortOutFilter(data=_query_dict(filters), queryset=PortOut.objects.present())
+    if not filterset.is_valid():
+        raise InvalidFilters(f"The filters are not valid ({filter_errors(filters)}).")
+    return filterset.qs
+
+
+# CSV writing -----------------------------------------------------------------------------
+
+
+def _join(value: Any) -> str:
+    return LIST_SEPARATOR.join(str(v) for v in value) if value else ""
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _row_converter(fields: tuple[str, ...]) -> Callable[[tuple[Any, ...]], list[Any]]:
+    """Build a fast row converter: only the columns that need it are touched."""
+    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, name in enumerate(fields):
+        field = PortOut._meta.get_field(name)
+        internal = field.get_internal_type()
+        if internal == "JSONField":
+            converters.append((index, _join))
+        elif internal == "DateTimeField":
+            converters.append((index, _when))
+        elif internal == "BooleanField":
+            converters.append((index, _flag))
+
+    def convert(row: tuple[Any, ...]) -> list[Any]:
+        cells = list(row)
+        for index, func in converters:
+            cells[index] = func(cells[index])
+        return cells
+
+    return convert
+
+
+def write_csv(
+    queryset: QuerySet[PortOut],
+    out: Any,
+    *,
+    fields: tuple[str, ...] = EXPORT_FIELDS,
+    on_progress: Callable[[int], None] | None = None,
+    every: int = PROGRESS_EVERY,
+) -> int:
+    """Write the queryset as CSV to a text file, streaming in chunks; return the row count.
+
+    Memory stays flat whatever the size: rows come from a server-side iterator as tuples
+    (no model instances) and go straight to the file.
+    """
+    writer = csv.writer(out)
+    writer.writerow(fields)
+    convert = _row_converter(fields)
+    done = 0
+    for row in queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
+        writer.writerow(convert(row))
+        done += 1
+        if on_progress is not None and done % every == 0:
+            on_progress(done)
+    return done
+
+
+# Saving files ----------------------------------------------------------------------------
+
+
+class _FinishedFile(File):  # type: ignore[type-arg]
+    """A complete temporary file: FileSystemStorage moves it into place (one rename)."""
+
+    def __init__(self, path: str, name: str) -> None:
+        super().__init__(open(path, "rb"), name=name)  # noqa: SIM115 (closed by the caller)
+        self._path = path
+
+    def temporary_file_path(self) -> str:
+        return self._path
+
+
+def _partial_dir() -> str:
+    """Where files are written before they are complete.
+
+    With file-system storage this is a folder inside it, so the final move is a rename on
+    the same file system; other storages get the system's temporary folder.
+    """
+    try:
+        folder = default_storage.path(PARTIAL_DIR)
+    except NotImplementedError:
+        return tempfile.gettempdir()
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+@contextmanager
+def _partial_file(suffix: str) -> Iterator[str]:
+    fd, path = tempfile.mkstemp(dir=_partial_dir(), prefix="report-", suffix=suffix)
+    os.close(fd)
+    try:
+        yield path
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def _save_complete(path: str, name: str) -> str:
+    """Save a finished temporary file under its final name in storage; return that name."""
+    content = _FinishedFile(path, name=os.path.basename(name))
+    try:
+        return default_storage.save(name, content)
+    finally:
+        content.close()
+
+
+def _final_name(report: Report, prefix: str) -> str:
+    return f"reports/{prefix}-{timezone.now():%Y%m%d-%H%M%S}-{report.pk.hex[:8]}.csv"
+
+
+def _delete_file(name: str | None) -> None:
+    if name:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete report file %s", name, exc_info=True)
+
+
+# Local exports ---------------------------------------------------------------------------
+
+
+def request_local_report(*, user: Any, query: str) -> Report:
+    """Record a local export of the list as filtered by `query` and queue it.
+
+    Raises InvalidFilters so the person sees what is wrong at once instead of a failed
+    report later.
+    """
+    filters = filters_from_query(query)
+    errors = filter_errors(filters)
+    if errors:
+        raise InvalidFilters(f"The filters are not valid ({errors}).")
+    report = Report.objects.create(
+        kind=Report.Kind.LOCAL,
+        filters=filters,
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+        expires_at=timezone.now() + retention(),
+    )
+    _queue_export(report)
+    return report
+
+
+def _queue_export(report: Report) -> None:
+    from portouts.tasks import export_report_task
+
+    report_id = str(report.pk)
+    transaction.on_commit(lambda: export_report_task.delay(report_id))
+
+
+def run_local_export(*, report_id: str | uuid.UUID) -> Report | None:
+    """Export one queued report; any failure marks it failed with a plain reason.
+
+    Returns None when the report is gone or no longer waiting (already completed,
+    failed by housekeeping, or expired), so a redelivered task does nothing.
+    """
+    now = timezone.now()
+    claimed = Report.objects.filter(
+        pk=report_id,
+        kind=Report.Kind.LOCAL,
+        status__in=[Report.Status.QUEUED, Report.Status.RUNNING],
+    ).update(
+        status=Report.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        rows_done=0,
+        rows_total=None,
+        error="",
+    )
+    if not claimed:
+        return None
+    report = Report.objects.get(pk=report_id)
+    try:
+        _export(report)
+    except Exception as exc:
+        logger.exception("Report %s failed", report.pk)
+        _fail(report, _reason(exc))
+    report.refresh_from_db()
+    return report
+
+
+def _export(report: Report) -> None:
+    queryset = filtered_portouts(report.filters)
+    total = queryset.count()
+    Report.objects.filter(pk=report.pk).update(rows_total=total)
+
+    def progress(done: int) -> None:
+        Report.objects.filter(pk=report.pk).update(rows_done=done, heartbeat_at=timezone.now())
+
+    with _partial_file(".csv.part") as path:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            done = write_csv(queryset, out, on_progress=progress)
+        size = os.path.getsize(path)
+        progress(done)
+        name = _save_complete(path, _final_name(report, "portouts"))
+    _complete(report, name=name, size=size, rows=done)
+
+
+def _complete(report: Report, *, name: str, size: int, rows: int) -> None:
+    updated = Report.objects.filter(pk=report.pk, status=Report.Status.RUNNING).update(
+        status=Report.Status.COMPLETED,
+        file=name,
+        size=size,
+        rows_done=rows,
+        rows_total=rows,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        error="",
+    )
+    if not updated:
+        # Failed (stalled) or deleted meanwhile: the file is nobody's.
+        _delete_file(name)
+
+
+def _fail(report: Report, reason: str) -> None:
+    Report.objects.filter(pk=report.pk).update(
+        status=Report.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """A sentence a person can act on; never a secret (the client redacts its key)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if isinstance(exc, InvalidFilters):
+        return str(exc)
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "The export took longer than the time limit and was stopped."
+    if isinstance(exc, APIError):
+        return str(exc)
+    text = str(exc) or exc.__class__.__name__
+    return f"The export failed: {text}"
+
+
+def retry_report(*, report: Report, client: TelnyxClient | None = None) -> Report:
+    """Start a failed report again (local: queue a new export; Telnyx: ask or poll again)."""
+    if report.status != Report.Status.FAILED:
+        raise ValueError("Only a failed report can be retried.")
+    _delete_file(report.file.name)
+    now = timezone.now()
+    report.file = ""  # type: ignore[assignment]
+    report.size = None
+    report.rows_done = 0
+    report.rows_total = None
+    report.error = ""
+    report.finished_at = None
+    report.expires_at = now + retention()
+    if report.kind == Report.Kind.LOCAL:
+        report.status = Report.Status.QUEUED
+        report.started_at = None
+        report.save()
+        _queue_export(report)
+        return report
+    if report.telnyx_report_id:
+        # Telnyx already has the report: check it again, with a fresh time limit.
+        report.status = Report.Status.RUNNING
+        report.started_at = now
+        report.heartbeat_at = now
+        report.save()
+        return report
+    report.save()
+    return _submit_telnyx_report(report, client=client)
+
+
+# Telnyx reports --------------------------------------------------------------------------
+
+
+def telnyx_filters(
+    *,
+    status_in: Iterable[str] = (),
+    created_after: date | datetime | None = None,
+    created_before: date | datetime | None = None,
+    phone_numbers: Iterable[str] = (),
+    end_user_name: str = "",
+    customer_references: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The filters of an `export_portouts_csv` report, in the API's names (empty ones left out)."""
+    filters: dict[str, Any] = {}
+    if statuses := [s for s in status_in if s]:
+        filters["status__in"] = statuses
+    if created_after is not None:
+        filters["created_at__gt"] = _api_time(created_after)
+    if created_before is not None:
+        filters["created_at__lt"] = _api_time(created_before, end=True)
+    if numbers := [n for n in phone_numbers if n]:
+        filters["phone_numbers__overlaps"] = numbers
+    if end_user_name.strip():
+        filters["end_user_name"] = end_user_name.strip()
+    if refs := [r for r in customer_references if r]:
+        filters["customer_reference__in"] = refs
+    return filters
+
+
+def _api_time(value: date | datetime, *, end: bool = False) -> str:
+    if not isinstance(value, datetime):
+        # A day: from its start, or up to its end (the next day's start, exclusive).
+        day = value + timedelta(days=1) if end else value
+        value = datetime(day.year, day.month, day.day, tzinfo=timezone.get_current_timezone())
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def request_telnyx_report(
+    *, user: Any, filters: Mapping[str, Any], client: TelnyxClient | None = None
+) -> Report:
+    """Ask Telnyx for an `export_portouts_csv` report and record it.
+
+    A Telnyx error does not raise: the report is saved as failed with Telnyx's message
+    in `error`, so the page can show it and the person can retry.
+    """
+    report = Report.objects.create(
+        kind=Report.Kind.TELNYX,
+        filters=dict(filters),
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+        expires_at=timezone.now() + retention(),
+    )
+    return _submit_telnyx_report(report, client=client)
+
+
+def _submit_telnyx_report(report: Report, *, client: TelnyxClient | None) -> Report:
+    client = client or get_client()
+    now = timezone.now()
+    try:
+        remote = client.create_report(filters=report.filters, report_type=TELNYX_REPORT_TYPE)
+    except APIError as exc:
+        report.status = Report.Status.FAILED
+        report.error = f"Telnyx did not create the report: {exc}"
+        report.finished_at = now
+        report.save()
+        return report
+    report.telnyx_report_id = remote.id or ""
+    report.status = Report.Status.RUNNING
+    report.started_at = now
+    report.heartbeat_at = now
+    report.error = ""
+    if not report.telnyx_report_id:
+        report.status = Report.Status.FAILED
+        report.error = "Telnyx accepted the report but returned no id to follow it by."
+        report.finished_at = now
+    report.save()
+    return report
+
+
+@dataclass
+class PollResult:
+    checked: int = 0
+    completed: int = 0
+    failed: int = 0
+    pending: int = 0
+
+
+def poll_telnyx_reports(
+    *, client: TelnyxClient | None = None, now: datetime | None = None
+) -> PollResult:
+    """Check every pending Telnyx report; download finished ones, fail those too slow."""
+    client = client or get_client()
+    result = PollResult()
+    pending = Report.objects.filter(kind=Report.Kind.TELNYX, status=Report.Status.RUNNING).exclude(
+        telnyx_report_id=""
+    )
+    for report in pending:
+        result.checked += 1
+        outcome = _poll_one(report, client=client, now=now or timezone.now())
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def _poll_one(report: Report, *, client: TelnyxClient, now: datetime) -> str:
+    timed_out = report.started_at is not None and now - report.started_at > telnyx_timeout()
+    try:
+        remote = client.get_report(report.telnyx_report_id)
+    except NotFoundError:
+        _fail(report, "Telnyx no longer has this report.")
+        return "failed"
+    except APIError as exc:
+        if timed_out:
+            _fail(report, f"Telnyx could not be asked about the report in time: {exc}")
+            return "failed"
+        Report.objects.filter(pk=report.pk).update(error=f"Last check failed: {exc}")
+        return "pending"
+    if remote.is_completed and remote.document_id:
+        return "completed" if download_telnyx_report(report, remote, client=client) else "failed"
+    if timed_out:
+        minutes = int(telnyx_timeout().total_seconds() // 60)
+        _fail(report, f"Telnyx did not finish the report within {minutes} minutes.")
+        return "failed"
+    Report.objects.filter(pk=report.pk).update(heartbeat_at=now, error="")
+    return "pending"
+
+
+def download_telnyx_report(
+    report: Report, remote: PortoutReport, *, client: TelnyxClient | None = None
+) -> bool:
+    """Stream a completed Telnyx report's document into storage; True when it is saved."""
+    client = client or get_client()
+    document_id = remote.document_id or ""
+    Report.objects.filter(pk=report.pk).update(telnyx_document_id=document_id)
+    try:
+        with _partial_file(".csv.part") as path:
+            with open(path, "wb") as out, client.stream_document(document_id) as chunks:
+                for chunk in chunks:
+                    out.write(chunk)
+            size = os.path.getsize(path)
+            rows = _count_csv_rows(path)
+            name = _save_complete(path, _final_name(report, "telnyx"))
+    except APIError as exc:
+        _fail(report, f"Downloading the report from Telnyx failed: {exc}")
+        return False
+    _complete(report, name=name, size=size, rows=rows)
+    return True
+
+
+def _count_csv_rows(path: str) -> int:
+    """Data rows of a CSV file (its header excluded), read as a stream."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        count = sum(1 for _ in csv.reader(f))
+    return max(count - 1, 0)
+
+
+@dataclass(frozen=True)
+class TelnyxReportList:
+    reports: list[PortoutReport]
+    error: str = ""
+
+
+def list_telnyx_reports(*, client: TelnyxClient | None = None, limit: int = 25) -> TelnyxReportList:
+    """Telnyx's own report list, fetched live; a plain message when Telnyx cannot be reached."""
+    try:
+        client = client or get_client()
+        page = client.list_reports_page(page_size=limit)
+    except APIError as exc:
+        return TelnyxReportList(reports=[], error=f"Telnyx's report list is unavailable: {exc}")
+    return TelnyxReportList(reports=list(page.data))
+
+
+# Housekeeping ----------------------------------------------------------------------------
+
+
+@dataclass
+class HousekeepingResult:
+    expired: int = 0
+    stalled: int = 0
+    partials_removed: int = 0
+
+
+def expire_reports(*, now: datetime | None = None) -> HousekeepingResult:
+    """Delete reports (rows and files) past their expiry; fail exports that stopped."""
+    now = now or timezone.now()
+    result = HousekeepingResult()
+    expired = Report.objects.filter(expires_at__lt=now).only("pk", "file")
+    for report in expired.iterator(chunk_size=500):
+        _delete_file(report.file.name)
+        report.delete()
+        result.expired += 1
+    result.stalled = fail_stalled_exports(now=now)
+    result.partials_removed = _remove_old_partials(now=now)
+    return result
+
+
+def fail_stalled_exports(*, now: datetime | None = None) -> int:
+    """Mark failed the local exports that showed no progress for REPORT_STALE_MINUTES.
+
+    Their worker died (killed, out of memory, machine restarted); the person can retry.
+    """
+    now = now or timezone.now()
+    limit = stale_after()
+    minutes = int(limit.total_seconds() // 60)
+    return Report.objects.filter(
+        kind=Report.Kind.LOCAL, status=Report.Status.RUNNING, heartbeat_at__lt=now - limit
+    ).update(
+        status=Report.Status.FAILED,
+        finished_at=now,
+        error=(
+            f"The export stopped making progress for {minutes} minutes "
+            "(its worker was probably stopped); retry it."
+        ),
+    )
+
+
+def _remove_old_partials(*, now: datetime) -> int:
+    """Delete temporary files left by killed workers (older than the stalled limit)."""
+    try:
+        folder = default_storage.path(PARTIAL_DIR)
+    except NotImplementedError:
+        return 0
+    if not os.path.isdir(folder):
+        return 0
+    cutoff = (now - stale_after()).timestamp()
+    removed = 0
+    for entry in os.scandir(folder):
+        if entry.is_file() and entry.name.startswith("report-") and entry.stat().st_mtime < cutoff:
+            os.unlink(entry.path)
+            removed += 1
+    return removed

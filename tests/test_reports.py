@@ -1,0 +1,603 @@
+"""Reports: local CSV exports, Telnyx reports, the reports page, downloads, failures, expiry."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import timedelta
+from unittest import mock
+
+import httpx
+import pytest
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from portouts import reports
+from portouts.filters import PortOutFilter
+from portouts.models import PortOut, Report
+from tests.fixtures_client import page_json
+
+pytestmark = pytest.mark.django_db
+
+
+def read_csv(report: Report) -> list[list[str]]:
+    with default_storage.open(report.file.name, "rb") as f:
+        return list(csv.reader(io.StringIO(f.read().decode("utf-8"))))
+
+
+def expected_ids(query: str) -> list[str]:
+    """The ids the port-out list shows for this query string, in its order."""
+    qs = PortOutFilter(data=QueryDict(query), queryset=PortOut.objects.present()).qs
+    return list(qs.values_list("id", flat=True))
+
+
+def stored_report_files() -> list[str]:
+    if not default_storage.exists("reports"):
+        return []
+    _dirs, files = default_storage.listdir("reports")
+    return files
+
+
+def partial_files() -> list[str]:
+    folder = default_storage.path(reports.PARTIAL_DIR)
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+# -- local export -----------------------------------------------------------------------
+
+
+def test_export_writes_exactly_the_filtered_list_with_every_field(
+    reviewer_client, make_portouts, eager_tasks, django_capture_on_commit_callbacks
+):
+    make_portouts(40)
+    PortOut.objects.filter(pk="po-000006").update(vanished_at=timezone.now())  # not listed
+    query = "status_in=pending&status_in=ported&o=-created&page=2"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reviewer_client.post(reverse("portouts:report_create"), {"query": query})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portouts:reports")
+
+    report = Report.objects.get()
+    assert report.kind == Report.Kind.LOCAL
+    assert report.filters == {"status_in": ["pending", "ported"], "o": ["-created"]}
+    assert report.status == Report.Status.COMPLETED, report.error
+    assert report.expires_at is not None
+    assert abs(report.expires_at - report.created_at - timedelta(days=7)) < timedelta(seconds=1)
+
+    rows = read_csv(report)
+    header, body = rows[0], rows[1:]
+    assert tuple(header) == reports.EXPORT_FIELDS
+    assert "raw" not in header
+    ids = [row[header.index("id")] for row in body]
+    assert ids == expected_ids(query)
+    assert len(ids) == 12  # 40 rows: 7 pending + 6 ported, one vanished
+    assert "po-000006" not in ids
+    assert report.rows_done == report.rows_total == 12
+    assert report.size == default_storage.size(report.file.name)
+
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    first = PortOut.objects.get(pk="po-000000")
+    cells = by_id["po-000000"]
+    assert cells["phone_numbers"] == ";".join(first.phone_numbers)
+    assert cells["phone_numbers"] == "+13125550000;+13125560000"
+    assert cells["reason"] == "Line 1\nline 2"  # newlines survive CSV quoting
+    assert cells["service_address"] == first.service_address
+    assert cells["created_at"] == first.created_at.isoformat()
+    assert cells["rejection_code"] == "1002"
+    assert cells["already_ported"] == "true"
+    assert by_id["po-000012"]["rejection_code"] == "1002"
+    assert by_id["po-000005"]["rejection_code"] == ""
+
+
+def test_export_follows_the_list_ordering(make_portouts, reviewer, eager_tasks):
+    make_portouts(12)
+    for query in ("o=carrier", "o=-created", ""):
+        report = reports.request_local_report(user=reviewer, query=query)
+        reports.run_local_export(report_id=report.pk)
+        report.refresh_from_db()
+        ids = [row[0] for row in read_csv(report)[1:]]
+        assert ids == expected_ids(query)
+    assert expected_ids("o=carrier") != expected_ids("o=-created")
+
+
+def test_export_streams_through_an_iterator_with_constant_queries(
+    make_portouts, reviewer, monkeypatch
+):
+    """5,000 rows come from one chunked query; progress is written while rows stream."""
+    make_portouts(5000)
+    report = reports.request_local_report(user=reviewer, query="")
+    chunk_sizes: list[int | None] = []
+    original_iterator = QuerySet.iterator
+
+    def spy_iterator(self, chunk_size=None):
+        chunk_sizes.append(chunk_size)
+        return original_iterator(self, chunk_size=chunk_size)
+
+    progress_seen: list[int] = []
+    monkeypatch.setattr(QuerySet, "iterator", spy_iterator)
+    monkeypatch.setattr(
+        reports, "write_csv", _recording_write_csv(reports.write_csv, progress_seen)
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        reports.run_local_export(report_id=report.pk)
+    report.refresh_from_db()
+    assert report.status == Report.Status.COMPLETED, report.error
+    assert report.rows_done == 5000
+    assert chunk_sizes == [reports.CHUNK_SIZE]
+    portout_selects = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if '"portouts_portout"' in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    # One COUNT for the progress bar and one streamed SELECT, whatever the row count.
+    assert len(portout_selects) == 2, portout_selects
+    assert any("COUNT(" in q.upper() for q in portout_selects)
+    # Progress was stored every PROGRESS_EVERY rows while streaming.
+    assert progress_seen == [2000, 4000]
+    assert len(ctx.captured_queries) < 15
+
+
+def _recording_write_csv(write_csv, seen):
+    def wrapper(queryset, out, **kwargs):
+        on_progress = kwargs.pop("on_progress")
+
+        def record(done):
+            seen.append(done)
+            on_progress(done)
+            # The progress is on the record while the export is still running.
+            row = Report.objects.values("rows_done", "status").get()
+            assert row == {"rows_done": done, "status": Report.Status.RUNNING}
+
+        return write_csv(queryset, out, on_progress=record, **kwargs)
+
+    return wrapper
+
+
+def test_invalid_filters_export_nothing_and_say_why(reviewer_client, make_portouts):
+    make_portouts(3)
+    response = reviewer_client.post(
+        reverse("portouts:report_create"), {"query": "inserted_at_gte=yesterday"}, follow=True
+    )
+    assert not Report.objects.exists()
+    text = response.content.decode()
+    assert "Nothing was exported" in text
+    assert "Created from" in text
+
+
+def test_failing_export_is_marked_failed_and_retry_completes_it(
+    reviewer_client, make_portouts, eager_tasks, django_capture_on_commit_callbacks, monkeypatch
+):
+    make_portouts(5)
+
+    def broken(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(reports, "write_csv", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewer_client.post(reverse("portouts:report_create"), {"query": "status=pending"})
+    report = Report.objects.get()
+    assert report.status == Report.Status.FAILED
+    assert report.error == "The export failed: No space left on device"
+    assert not report.file
+    assert stored_report_files() == []
+    assert partial_files() == []
+
+    page = reviewer_client.get(reverse("portouts:reports")).content.decode()
+    assert "No space left on device" in page
+    assert reverse("portouts:report_retry", args=[report.pk]) in page
+
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reviewer_client.post(reverse("portouts:report_retry", args=[report.pk]))
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Report.Status.COMPLETED
+    assert report.error == ""
+    assert [row[0] for row in read_csv(report)[1:]] == expected_ids("status=pending")
+
+
+def test_task_raising_is_recorded_on_the_report(make_portouts, reviewer, monkeypatch):
+    """The Celery task itself records the reason (it does not raise into the worker)."""
+    from portouts.tasks import export_report_task
+
+    make_portouts(2)
+    report = reports.request_local_report(user=reviewer, query="")
+    monkeypatch.setattr(
+        reports, "filtered_portouts", mock.Mock(side_effect=RuntimeError("database went away"))
+    )
+    assert export_report_task.run(str(report.pk)) == Report.Status.FAILED
+    report.refresh_from_db()
+    assert report.error == "The export failed: database went away"
+
+
+def test_worker_killed_mid_export_leaves_no_file_presented_as_complete(
+    make_portouts, reviewer, monkeypatch
+):
+    """A worker dying (not an exception it can handle) leaves a running report, no file;
+    housekeeping fails it once it shows no progress, and it can be retried."""
+    make_portouts(4500)
+    report = reports.request_local_report(user=reviewer, query="")
+
+    class WorkerKilled(BaseException):
+        pass
+
+    def die_midway(done):
+        raise WorkerKilled
+
+    original = reports.write_csv
+    monkeypatch.setattr(
+        reports, "write_csv", lambda qs, out, **kw: original(qs, out, on_progress=die_midway)
+    )
+    with pytest.raises(WorkerKilled):
+        reports.run_local_export(report_id=report.pk)
+    report.refresh_from_db()
+    assert report.status == Report.Status.RUNNING
+    assert not report.file
+    assert stored_report_files() == []
+
+    # Still within the limit: left alone.
+    assert reports.fail_stalled_exports(now=timezone.now() + timedelta(minutes=5)) == 0
+    result = reports.expire_reports(now=timezone.now() + timedelta(minutes=11))
+    assert result.stalled == 1
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert "stopped making progress for 10 minutes" in report.error
+    # A redelivered task does not resurrect a report housekeeping has failed.
+    monkeypatch.undo()
+    assert reports.run_local_export(report_id=report.pk) is None
+
+    reports.retry_report(report=report)
+    reports.run_local_export(report_id=report.pk)
+    report.refresh_from_db()
+    assert report.status == Report.Status.COMPLETED
+    assert report.rows_done == 4500
+
+
+def test_file_is_saved_under_its_final_name_only_when_complete(make_portouts, reviewer):
+    make_portouts(3)
+    report = reports.request_local_report(user=reviewer, query="")
+    seen_during_write: list[list[str]] = []
+    original = reports.write_csv
+
+    def watching(qs, out, **kwargs):
+        done = original(qs, out, **kwargs)
+        seen_during_write.append(stored_report_files())
+        assert len(partial_files()) == 1
+        return done
+
+    with mock.patch.object(reports, "write_csv", watching):
+        reports.run_local_export(report_id=report.pk)
+    report.refresh_from_db()
+    assert seen_during_write == [[]]
+    assert stored_report_files() == [os.path.basename(report.file.name)]
+    assert partial_files() == []
+
+
+# -- the page, downloads, permissions -----------------------------------------------------
+
+
+def test_reports_page_shows_each_state(reviewer_client, reviewer):
+    now = timezone.now()
+    Report.objects.create(kind="local", status="queued", requested_by=reviewer)
+    Report.objects.create(
+        kind="local", status="running", rows_done=500, rows_total=2000, started_at=now
+    )
+    done = Report.objects.create(kind="local", status="completed", rows_done=3, size=2048)
+    done.file.save("x.csv", io.BytesIO(b"a\n1\n2\n3\n"), save=True)
+    failed = Report.objects.create(kind="telnyx", status="failed", error="Telnyx said no.")
+    response = reviewer_client.get(reverse("portouts:reports"))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Waiting for a worker" in text
+    assert 'aria-valuenow="25"' in text
+    assert "500 of 2,000 rows" in text
+    assert reverse("portouts:report_download", args=[done.pk]) in text
+    assert "2.0\xa0KB" in text
+    assert "Telnyx said no." in text
+    assert reverse("portouts:report_retry", args=[failed.pk]) in text
+    assert 'hx-trigger="every 2s"' in text
+
+
+def test_polling_stops_with_286_once_nothing_is_running(reviewer_client):
+    report = Report.objects.create(kind="local", status="running", rows_done=1, rows_total=4)
+    polled = reviewer_client.get(reverse("portouts:reports"), headers={"HX-Request": "true"})
+    assert polled.status_code == 200
+    assert b"hx-trigger" in polled.content
+    assert b"<html" not in polled.content  # only the list fragment
+
+    Report.objects.filter(pk=report.pk).update(status="failed", error="boom")
+    polled = reviewer_client.get(reverse("portouts:reports"), headers={"HX-Request": "true"})
+    assert polled.status_code == 286
+    assert b"hx-trigger" not in polled.content
+    assert b"boom" in polled.content
+
+
+def test_viewer_sees_reports_but_may_not_request_or_retry(viewer_client):
+    failed = Report.objects.create(kind="local", status="failed", error="x")
+    page = viewer_client.get(reverse("portouts:reports"))
+    assert page.status_code == 200
+    assert reverse("portouts:report_retry", args=[failed.pk]).encode() not in page.content
+    assert viewer_client.post(reverse("portouts:report_create"), {"query": ""}).status_code == 403
+    assert viewer_client.post(reverse("portouts:telnyx_report_create"), {}).status_code == 403
+    retry = viewer_client.post(reverse("portouts:report_retry", args=[failed.pk]))
+    assert retry.status_code == 403
+    assert Report.objects.count() == 1
+
+
+def test_download_needs_sign_in_and_streams_the_file(client, viewer_client):
+    report = Report.objects.create(kind="local", status="completed", rows_done=1)
+    report.file.save("reports/r.csv", io.BytesIO(b"id\npo-1\n"), save=True)
+    url = reverse("portouts:report_download", args=[report.pk])
+
+    anonymous = client.get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("login"))
+
+    response = viewer_client.get(url)
+    assert response.status_code == 200
+    assert response.streaming
+    assert b"".join(response.streaming_content) == b"id\npo-1\n"
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_unfinished_or_missing_files_are_not_downloadable(viewer_client):
+    running = Report.objects.create(kind="local", status="running")
+    assert (
+        viewer_client.get(reverse("portouts:report_download", args=[running.pk])).status_code == 404
+    )
+    gone = Report.objects.create(kind="local", status="completed", file="reports/missing.csv")
+    assert viewer_client.get(reverse("portouts:report_download", args=[gone.pk])).status_code == 404
+
+
+# -- expiry ---------------------------------------------------------------------------------
+
+
+def test_expired_reports_and_their_files_are_deleted(settings):
+    settings.REPORT_RETENTION_DAYS = 2
+    old = Report.objects.create(
+        kind="local", status="completed", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    old.file.save("reports/old.csv", io.BytesIO(b"x"), save=True)
+    fresh = Report.objects.create(
+        kind="local", status="completed", expires_at=timezone.now() + timedelta(days=1)
+    )
+    fresh.file.save("reports/fresh.csv", io.BytesIO(b"y"), save=True)
+    old_name = old.file.name
+
+    result = reports.expire_reports()
+    assert result.expired == 1
+    assert list(Report.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not default_storage.exists(old_name)
+    assert default_storage.exists(fresh.file.name)
+
+
+def test_retention_setting_sets_expiry(settings, reviewer):
+    settings.REPORT_RETENTION_DAYS = 3
+    report = reports.request_local_report(user=reviewer, query="")
+    assert report.expires_at is not None
+    assert abs(report.expires_at - (timezone.now() + timedelta(days=3))) < timedelta(seconds=5)
+
+
+def test_beat_schedule_runs_report_tasks(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "portouts.tasks.poll_telnyx_reports_task" in tasks
+    assert "portouts.tasks.expire_reports_task" in tasks
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+    assert {"portouts.tasks.poll_telnyx_reports_task", "portouts.tasks.expire_reports_task"} <= set(
+        app.tasks
+    )
+
+
+# -- Telnyx reports (respx) -------------------------------------------------------------------
+
+
+def telnyx_report_json(**overrides):
+    data = {
+        "id": "rep-1",
+        "report_type": "export_portouts_csv",
+        "status": "pending",
+        "params": {"filters": {}},
+        "document_id": None,
+        "record_type": "portout_report",
+        "created_at": "2025-03-01T12:00:00Z",
+        "updated_at": "2025-03-01T12:00:00Z",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_telnyx_report_is_requested_polled_and_downloaded(reviewer_client, telnyx_mock):
+    created = telnyx_mock.post("/portouts/reports").respond(
+        201, json={"data": telnyx_report_json()}
+    )
+    response = reviewer_client.post(
+        reverse("portouts:telnyx_report_create"),
+        {
+            "statuses": ["pending", "authorized"],
+            "created_after": "2025-01-01",
+            "created_before": "2025-01-31",
+            "phone_numbers": "+13125550100, +13125550101",
+            "end_user_name": " Acme ",
+            "customer_references": "ref-1, ref-2",
+        },
+        follow=True,
+    )
+    assert "Telnyx is building the report" in response.content.decode()
+    import json
+
+    sent = json.loads(created.calls.last.request.content)
+    assert sent == {
+        "report_type": "export_portouts_csv",
+        "params": {
+            "filters": {
+                "status__in": ["pending", "authorized"],
+                "created_at__gt": "2025-01-01T00:00:00Z",
+                "created_at__lt": "2025-02-01T00:00:00Z",
+                "phone_numbers__overlaps": ["+13125550100", "+13125550101"],
+                "end_user_name": "Acme",
+                "customer_reference__in": ["ref-1", "ref-2"],
+            }
+        },
+    }
+    report = Report.objects.get()
+    assert (report.kind, report.status, report.telnyx_report_id) == ("telnyx", "running", "rep-1")
+
+    status = telnyx_mock.get("/portouts/reports/rep-1")
+    status.respond(200, json={"data": telnyx_report_json()})
+    assert reports.poll_telnyx_reports().pending == 1
+    report.refresh_from_db()
+    assert report.status == Report.Status.RUNNING
+
+    body = b"id,status\npo-1,pending\npo-2,authorized\n"
+    status.respond(200, json={"data": telnyx_report_json(status="completed", document_id="doc-9")})
+    telnyx_mock.get("/documents/doc-9/download").respond(
+        200, content=body, headers={"Content-Type": "text/csv"}
+    )
+    assert reports.poll_telnyx_reports().completed == 1
+    report.refresh_from_db()
+    assert report.status == Report.Status.COMPLETED
+    assert report.telnyx_document_id == "doc-9"
+    assert report.rows_done == 2
+    assert report.size == len(body)
+    download = reviewer_client.get(reverse("portouts:report_download", args=[report.pk]))
+    assert b"".join(download.streaming_content) == body
+    # Finished reports are not asked about again.
+    assert reports.poll_telnyx_reports().checked == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "errors", "expected"),
+    [
+        (
+            422,
+            [{"code": "10015", "detail": "end_user_name is too long"}],
+            "end_user_name is too long",
+        ),
+        (500, [{"code": "10007", "title": "Unexpected error"}], "500"),
+    ],
+)
+def test_telnyx_error_on_create_is_shown_plainly(
+    reviewer_client, telnyx_mock, status, errors, expected
+):
+    telnyx_mock.post("/portouts/reports").respond(status, json={"errors": errors})
+    response = reviewer_client.post(
+        reverse("portouts:telnyx_report_create"), {"end_user_name": "x"}, follow=True
+    )
+    text = response.content.decode()
+    report = Report.objects.get()
+    assert report.status == Report.Status.FAILED
+    assert report.error.startswith("Telnyx did not create the report:")
+    assert expected in report.error
+    assert expected in text
+    assert "Traceback" not in text
+    assert "KEY0123" not in report.error
+
+
+def test_failed_telnyx_create_can_be_retried(reviewer_client, telnyx_mock):
+    route = telnyx_mock.post("/portouts/reports")
+    route.respond(500, json={"errors": [{"title": "Unexpected error"}]})
+    reviewer_client.post(reverse("portouts:telnyx_report_create"), {})
+    report = Report.objects.get()
+    assert report.status == Report.Status.FAILED
+    route.respond(201, json={"data": telnyx_report_json(id="rep-2")})
+    reviewer_client.post(reverse("portouts:report_retry", args=[report.pk]))
+    report.refresh_from_db()
+    assert (report.status, report.telnyx_report_id, report.error) == ("running", "rep-2", "")
+
+
+def test_invalid_telnyx_form_is_refused_before_calling_telnyx(reviewer_client, telnyx_mock):
+    route = telnyx_mock.post("/portouts/reports")
+    response = reviewer_client.post(
+        reverse("portouts:telnyx_report_create"),
+        {
+            "phone_numbers": "3125550100",
+            "created_after": "2025-02-01",
+            "created_before": "2025-01-01",
+        },
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "E.164" in text
+    assert "end date is before the start date" in text
+    assert not route.called
+    assert not Report.objects.exists()
+
+
+def test_telnyx_report_pending_too_long_is_failed(telnyx_mock, settings):
+    settings.REPORT_TELNYX_TIMEOUT_MINUTES = 30
+    telnyx_mock.get("/portouts/reports/rep-1").respond(200, json={"data": telnyx_report_json()})
+    report = Report.objects.create(
+        kind="telnyx", status="running", telnyx_report_id="rep-1", started_at=timezone.now()
+    )
+    assert reports.poll_telnyx_reports(now=timezone.now() + timedelta(minutes=29)).pending == 1
+    assert reports.poll_telnyx_reports(now=timezone.now() + timedelta(minutes=31)).failed == 1
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert report.error == "Telnyx did not finish the report within 30 minutes."
+
+
+def test_telnyx_download_error_fails_the_report_plainly(telnyx_mock):
+    telnyx_mock.get("/portouts/reports/rep-1").respond(
+        200, json={"data": telnyx_report_json(status="completed", document_id="doc-9")}
+    )
+    telnyx_mock.get("/documents/doc-9/download").respond(
+        404, json={"errors": [{"code": "10005", "detail": "Document not found"}]}
+    )
+    report = Report.objects.create(
+        kind="telnyx", status="running", telnyx_report_id="rep-1", started_at=timezone.now()
+    )
+    assert reports.poll_telnyx_reports().failed == 1
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert report.error.startswith("Downloading the report from Telnyx failed:")
+    assert "Document not found" in report.error
+    assert not report.file
+    assert stored_report_files() == []
+
+
+def test_transient_poll_error_keeps_the_report_pending(telnyx_mock):
+    telnyx_mock.get("/portouts/reports/rep-1").mock(side_effect=httpx.ConnectError("refused"))
+    report = Report.objects.create(
+        kind="telnyx", status="running", telnyx_report_id="rep-1", started_at=timezone.now()
+    )
+    assert reports.poll_telnyx_reports().pending == 1
+    report.refresh_from_db()
+    assert report.status == Report.Status.RUNNING
+    assert report.error.startswith("Last check failed:")
+
+
+def test_telnyx_report_list_is_shown_live(viewer_client, telnyx_mock):
+    telnyx_mock.get("/portouts/reports").respond(
+        200,
+        json=page_json(
+            [telnyx_report_json(id="rep-77", status="completed", document_id="doc-77")],
+            page=1,
+            total_pages=1,
+        ),
+    )
+    response = viewer_client.get(reverse("portouts:telnyx_reports"))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "rep-77" in text
+    assert "doc-77" in text
+    # The page itself loads the list after rendering (it never waits for Telnyx).
+    page = viewer_client.get(reverse("portouts:reports")).content.decode()
+    assert reverse("portouts:telnyx_reports") in page
+
+
+def test_telnyx_report_list_unreachable_gives_a_plain_message(viewer_client, telnyx_mock):
+    telnyx_mock.get("/portouts/reports").mock(side_effect=httpx.ConnectError("refused"))
+    response = viewer_client.get(reverse("portouts:telnyx_reports"))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Telnyx&#x27;s report list is unavailable" in text
+    assert "KEY0123" not in text
