@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import phonenumbers
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -782,21 +782,23 @@ class SyncLock:
     def __init__(self) -> None:
         self.token = uuid.uuid4().hex
         self.held = False
+        # One sync per database (several test databases may share one cache).
+        self.key = f"{LOCK_KEY}:{connection.settings_dict['NAME']}"
 
     def acquire(self) -> bool:
-        self.held = bool(cache.add(LOCK_KEY, self.token, LOCK_TTL))
+        self.held = bool(cache.add(self.key, self.token, LOCK_TTL))
         return self.held
 
     def refresh(self) -> None:
-        if self.held and cache.get(LOCK_KEY) == self.token:
-            cache.touch(LOCK_KEY, LOCK_TTL)
+        if self.held and cache.get(self.key) == self.token:
+            cache.touch(self.key, LOCK_TTL)
         elif self.held:
             # Expired (a very long pause) or taken over: take it again if free.
-            cache.add(LOCK_KEY, self.token, LOCK_TTL)
+            cache.add(self.key, self.token, LOCK_TTL)
 
     def release(self) -> None:
-        if self.held and cache.get(LOCK_KEY) == self.token:
-            cache.delete(LOCK_KEY)
+        if self.held and cache.get(self.key) == self.token:
+            cache.delete(self.key)
         self.held = False
 
 

@@ -1,0 +1,604 @@
+"""The sync service against the in-process Telnyx sandbox (and respx for odd API data)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from portouts import sync, telnyx
+from portouts.models import (
+    Comment,
+    PortOut,
+    PortOutEvent,
+    PortOutNumber,
+    RejectionCode,
+    SupportingDocument,
+    SyncRun,
+)
+from portouts.telnyx import TelnyxClient
+from tests.fixtures_client import TEST_API_KEY, TEST_BASE_URL, portout_json
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_waits(monkeypatch):
+    monkeypatch.setattr("portouts.telnyx.retry.sleep", lambda seconds: None)
+
+
+@pytest.fixture
+def client(sandbox_settings):
+    with TelnyxClient("KEYsandbox_test_key", base_url=sandbox_settings.base_url) as c:
+        yield c
+
+
+def ts(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def iso_ts(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def assert_cache_equals_sandbox(sandbox) -> None:
+    """Every port-out, number, comment, document and pending rejection code, and no more."""
+    state = sandbox.state
+    with state.lock:
+        expected = {pid: po for pid, po in state.portouts.items()}
+        comments = {pid: {c.id for c in cs} for pid, cs in state.comments.items()}
+        documents = {pid: {d.id for d in ds} for pid, ds in state.supporting_documents.items()}
+        snapshot = {
+            pid: (
+                po.status,
+                list(po.phone_numbers),
+                iso_ts(po.foc_ts),
+                iso_ts(po.updated_ts),
+                po.support_key,
+                po.reason or "",
+                tuple(sorted(po.rejection_codes)),
+            )
+            for pid, po in expected.items()
+        }
+    rows = {p.id: p for p in PortOut.objects.present()}
+    assert set(rows) == set(snapshot)
+    for pid, (status, numbers, foc, updated, key, reason, codes) in snapshot.items():
+        row = rows[pid]
+        assert (row.status, row.phone_numbers, row.support_key, row.reason) == (
+            status,
+            numbers,
+            key,
+            reason,
+        ), pid
+        assert ts(row.foc_date) == foc, pid
+        assert ts(row.updated_at) == updated, pid
+        assert row.first_number == numbers[0]
+        assert row.number_count == len(numbers)
+        if status == "pending":
+            stored = set(
+                RejectionCode.objects.filter(portout_id=pid).values_list("code", flat=True)
+            )
+            assert stored == set(codes), pid
+    numbers_db = sorted(
+        PortOutNumber.objects.filter(portout__vanished_at__isnull=True).values_list(
+            "portout_id", "number"
+        )
+    )
+    assert numbers_db == sorted((pid, n) for pid, s in snapshot.items() for n in s[1])
+    comment_rows = list(
+        Comment.objects.filter(portout__vanished_at__isnull=True).values_list("portout_id", "id")
+    )
+    assert len(comment_rows) == len(set(comment_rows))
+    assert {pid: ids for pid, ids in comments.items() if ids} == _group(comment_rows)
+    doc_rows = list(
+        SupportingDocument.objects.filter(portout__vanished_at__isnull=True).values_list(
+            "portout_id", "id"
+        )
+    )
+    assert {pid: ids for pid, ids in documents.items() if ids} == _group(doc_rows)
+
+
+def _group(pairs) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for pid, item in pairs:
+        out.setdefault(pid, set()).add(item)
+    return out
+
+
+def pending_ids(sandbox, n: int) -> list[str]:
+    with sandbox.state.lock:
+        ids = [p.id for p in sandbox.state.portouts.values() if p.status == "pending"]
+    assert len(ids) >= n
+    return ids[:n]
+
+
+# --------------------------------------------------------------------------- full sync
+
+
+def test_full_sync_leaves_cache_equal_to_sandbox(sandbox, client):
+    run = sync.run_full_sync(client=client, triggered_by="test")
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.kind == SyncRun.Kind.FULL
+    assert run.counts["created"] == len(sandbox.state.portouts)
+    assert run.progress_done == run.progress_total == len(sandbox.state.portouts)
+    assert run.api_requests > len(sandbox.state.portouts)  # comments + documents of each
+    assert run.inserted_at_high_water is not None
+    assert run.event_high_water is not None
+    assert_cache_equals_sandbox(sandbox)
+    # country of the first number, via phonenumbers
+    assert set(PortOut.objects.values_list("country_code", flat=True)) <= {"US", "CA"}
+
+
+def test_second_full_sync_fetches_no_details_when_nothing_changed(sandbox, client):
+    sync.run_full_sync(client=client)
+    run = sync.run_full_sync(client=client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.counts.get("unchanged") == len(sandbox.state.portouts)
+    assert "created" not in run.counts and "updated" not in run.counts
+    assert run.api_requests == 2  # newest event (high-water mark) + the one page
+    assert_cache_equals_sandbox(sandbox)
+
+
+def test_full_sync_refetches_details_of_changed_portouts_only(sandbox, client):
+    sync.run_full_sync(client=client)
+    target = pending_ids(sandbox, 1)[0]
+    sandbox.state.change_status(target, "canceled")
+
+    run = sync.run_full_sync(client=client)
+
+    assert run.counts["updated"] == 1
+    assert run.api_requests == 2 + 2  # listing + comments and documents of the changed one
+    assert PortOut.objects.get(id=target).status == "canceled"
+
+
+def test_full_sync_flags_vanished_portouts_and_keeps_them(sandbox, client):
+    sync.run_full_sync(client=client)
+    gone = sync.store_portout(telnyx.Portout.from_api(portout_json(id="gone-1", status="pending")))
+    PortOut.objects.filter(id=gone.id).update(synced_at=timezone.now() - timedelta(days=1))
+
+    run = sync.run_full_sync(client=client)
+
+    gone.refresh_from_db()
+    assert gone.vanished_at is not None
+    assert run.counts["vanished"] == 1
+    assert not PortOut.objects.present().filter(id="gone-1").exists()
+    assert_cache_equals_sandbox(sandbox)
+
+
+def test_portout_listed_again_is_no_longer_vanished(sandbox, client):
+    sync.run_full_sync(client=client)
+    pid = next(iter(sandbox.state.portouts))
+    PortOut.objects.filter(id=pid).update(vanished_at=timezone.now())
+
+    sync.run_full_sync(client=client)
+
+    assert PortOut.objects.get(id=pid).vanished_at is None
+
+
+def test_sync_through_injected_faults_ends_equal_without_duplicates(sandbox, client, settings):
+    sandbox.state.add_comment(pending_ids(sandbox, 1)[0], "before faults")
+    retrying = TelnyxClient(
+        "KEYsandbox_test_key", base_url=sandbox.base_url, max_retries=10, timeout=0.5
+    )
+    # 20% of requests fail: 429, 500/503, dropped connections and replies slower than the
+    # client's timeout.
+    sandbox.faults.configure(
+        rate_limit_ratio=0.06,
+        error_ratio=0.07,
+        drop_ratio=0.05,
+        slow_ratio=0.02,
+        slow_seconds=0.8,
+        retry_after=0,
+        seed=11,
+    )
+    try:
+        run = sync.run_full_sync(client=retrying)
+        for pid in pending_ids(sandbox, 3):
+            sandbox.state.add_comment(pid, "during faults")
+        sandbox.state.create_portout()
+        incremental = sync.run_incremental_sync(client=retrying)
+    finally:
+        retrying.close()
+        faults = dict(sandbox.faults.counts)
+        sandbox.faults.reset()
+
+    assert sum(faults.values()) > 20, faults
+    assert run.status == incremental.status == SyncRun.Status.SUCCEEDED
+    assert_cache_equals_sandbox(sandbox)
+
+
+def test_failed_run_keeps_high_water_marks_and_the_next_run_catches_up(
+    sandbox, client, monkeypatch
+):
+    sync.run_full_sync(client=client)
+    before = sync.last_successful_run()
+    target = pending_ids(sandbox, 1)[0]
+    sandbox.state.change_status(target, "canceled")
+    fragile = TelnyxClient("KEYsandbox_test_key", base_url=sandbox.base_url, max_retries=0)
+    real = fragile.list_events_page
+
+    def failing_events_listing(**kwargs):
+        sandbox.faults.queue("500")  # the port-out listing works, the events listing fails
+        return real(**kwargs)
+
+    monkeypatch.setattr(fragile, "list_events_page", failing_events_listing)
+    with fragile, pytest.raises(telnyx.InternalServerError):
+        sync.run_incremental_sync(client=fragile)
+
+    failed = SyncRun.objects.order_by("-started_at").first()
+    assert failed.status == SyncRun.Status.FAILED
+    assert "500" in failed.error
+    assert failed.event_high_water is None
+    assert sync.last_successful_run() == before
+    assert PortOut.objects.get(id=target).status == "pending"
+
+    run = sync.run_incremental_sync(client=client)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert PortOut.objects.get(id=target).status == "canceled"
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def test_incremental_without_a_previous_run_is_a_full_sync(sandbox, client):
+    run = sync.run_incremental_sync(client=client)
+    assert run.kind == SyncRun.Kind.FULL
+    assert_cache_equals_sandbox(sandbox)
+
+
+def test_incremental_picks_up_new_portouts_status_foc_and_comments(sandbox, client):
+    sync.run_full_sync(client=client)
+    state = sandbox.state
+    canceled, moved, commented = pending_ids(sandbox, 3)
+    state.change_status(canceled, "canceled")
+    new_foc = datetime.now(UTC) + timedelta(days=9)
+    state.change_foc_date(moved, new_foc)
+    comment = state.add_comment(commented, "Carrier asked for a new LOA")
+    created = state.create_portout()
+
+    run = sync.run_incremental_sync(client=client)
+
+    assert run.kind == SyncRun.Kind.INCREMENTAL
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert PortOut.objects.get(id=canceled).status == "canceled"
+    assert ts(PortOut.objects.get(id=moved).foc_date) == iso_ts(new_foc.timestamp())
+    assert Comment.objects.filter(id=comment.id, portout_id=commented).exists()
+    assert PortOut.objects.filter(id=created.id).exists()
+    assert PortOutEvent.objects.filter(source="api", portout_id=canceled).exists()
+    assert_cache_equals_sandbox(sandbox)
+    # listings (2) + status and FOC refetch (2) + comments (1) + new one's details (2-3)
+    assert run.api_requests <= 8
+
+
+def test_incremental_cost_grows_with_changes_not_account_size(sandbox, client):
+    sync.run_full_sync(client=client)
+    quiet = sync.run_incremental_sync(client=client)
+    assert quiet.api_requests == 2  # the two listings, nothing to refetch
+
+    for pid in pending_ids(sandbox, 4):
+        sandbox.state.change_status(pid, "canceled")
+    busy = sync.run_incremental_sync(client=client)
+    assert busy.api_requests == 2 + 4
+
+
+def test_incremental_refetches_each_portout_once_and_stores_events_once(sandbox, client):
+    sync.run_full_sync(client=client)
+    pid = pending_ids(sandbox, 1)[0]
+    sandbox.state.change_foc_date(pid, datetime.now(UTC) + timedelta(days=3))
+    sandbox.state.change_foc_date(pid, datetime.now(UTC) + timedelta(days=4))
+    sandbox.state.change_status(pid, "canceled")
+
+    run = sync.run_incremental_sync(client=client)
+    again = sync.run_incremental_sync(client=client)
+
+    assert run.api_requests == 3  # two listings + one GET of the port-out
+    assert again.api_requests == 2  # events seen before (overlap) are not processed again
+    stored = set(PortOutEvent.objects.filter(portout_id=pid).values_list("id", flat=True))
+    assert set(sandbox.state._events_by_portout[pid][-3:]) <= stored
+    assert PortOut.objects.get(id=pid).status == "canceled"
+
+
+def test_refresh_portout_stores_details_and_flags_vanished(sandbox, client):
+    pid = pending_ids(sandbox, 1)[0]
+    row = sync.refresh_portout(pid, client=client)
+    assert row.details_synced_at is not None
+    assert RejectionCode.objects.filter(portout_id=pid).count() == len(
+        sandbox.state.portouts[pid].rejection_codes
+    )
+
+    PortOut.objects.filter(id=pid).update(id=pid)  # still there
+    sync.store_portout(telnyx.Portout.from_api(portout_json(id="not-in-telnyx")))
+    with pytest.raises(telnyx.NotFoundError):
+        sync.refresh_portout("not-in-telnyx", client=client)
+    assert PortOut.objects.get(id="not-in-telnyx").vanished_at is not None
+
+
+# --------------------------------------------------------------------------- storing rules
+
+
+def test_storing_a_page_of_250_takes_a_constant_number_of_queries():
+    def page(n: int, prefix: str) -> tuple[list[telnyx.Portout], dict[str, sync.Details]]:
+        items, details = [], {}
+        for i in range(n):
+            pid = f"{prefix}-{i}"
+            items.append(
+                telnyx.Portout.from_api(
+                    portout_json(id=pid, phone_numbers=[f"+1312555{i:04d}", f"+1773555{i:04d}"])
+                )
+            )
+            details[pid] = sync.Details(
+                comments=[telnyx.PortoutComment.from_api({"id": f"c-{pid}", "body": "hi"})],
+                documents=[
+                    telnyx.SupportingDocument.from_api(
+                        {"id": f"d-{pid}", "type": "loa", "document_id": "x"}
+                    )
+                ],
+                rejection_codes=[telnyx.RejectionCode.from_api({"code": 1001})],
+            )
+        return items, details
+
+    counts = []
+    for n, prefix in ((10, "small"), (250, "big")):
+        items, details = page(n, prefix)
+        with CaptureQueriesContext(connection) as ctx:
+            sync._store_batch(items, timezone.now(), details)
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= 12
+    assert PortOut.objects.count() == 260
+    assert PortOutNumber.objects.count() == 520
+    assert Comment.objects.count() == SupportingDocument.objects.count() == 260
+
+    # Storing the same 250 again (an unchanged page) does not touch the numbers.
+    items, details = page(250, "big")
+    with CaptureQueriesContext(connection) as ctx:
+        sync.store_portouts(items)
+    assert len(ctx.captured_queries) <= counts[1]
+    assert PortOutNumber.objects.count() == 520
+
+
+def test_ported_out_at_is_when_the_status_first_became_ported():
+    first = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    sync.store_portout(
+        telnyx.Portout.from_api(
+            portout_json(id="p1", status="ported", updated_at=first.isoformat())
+        )
+    )
+    later = first + timedelta(days=2)
+    row = sync.store_portout(
+        telnyx.Portout.from_api(
+            portout_json(id="p1", status="ported", updated_at=later.isoformat(), pon="X")
+        )
+    )
+    assert row.ported_out_at == first
+    assert row.pon == "X"
+
+
+def test_an_older_copy_does_not_overwrite_a_newer_one():
+    new = datetime(2025, 3, 2, tzinfo=UTC)
+    sync.store_portout(
+        telnyx.Portout.from_api(
+            portout_json(id="p2", status="canceled", updated_at=new.isoformat())
+        )
+    )
+    result = sync.store_portouts(
+        [
+            telnyx.Portout.from_api(
+                portout_json(
+                    id="p2", status="pending", updated_at=(new - timedelta(hours=1)).isoformat()
+                )
+            )
+        ]
+    )
+    assert result.stale == 1
+    assert PortOut.objects.get(id="p2").status == "canceled"
+
+
+@respx.mock(base_url=TEST_BASE_URL, assert_all_called=False)
+def test_unexpected_api_data_is_stored_or_skipped_with_a_warning(respx_mock, caplog):
+    items = [
+        portout_json(id="ok-1"),
+        portout_json(id=None),  # no id: skipped
+        portout_json(id="odd-status", status="on-hold-by-carrier", extra_field={"x": 1}),
+        portout_json(
+            id="nulls",
+            status=None,
+            foc_date=None,
+            created_at=None,
+            updated_at="not a date",
+            phone_numbers=None,
+            reason=None,
+            city=None,
+        ),
+        portout_json(id="local-numbers", phone_numbers=["3125550100", "+1 312 555 0101"]),
+        portout_json(id="long", end_user_name="N" * 600, phone_numbers=["+1" + "9" * 40]),
+        {"id": "bare"},
+        "not an object",
+    ]
+    respx_mock.get("/portouts").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "data": items,
+                "meta": {"page_number": 1, "page_size": 250, "total_pages": 1, "total_results": 8},
+            },
+        )
+    )
+    respx_mock.get("/portouts/events").mock(
+        return_value=httpx.Response(200, json={"data": [], "meta": {"total_pages": 0}})
+    )
+    respx_mock.get(path__regex=r"/portouts/[^/]+/(comments|supporting_documents)").mock(
+        return_value=httpx.Response(200, json={"data": [{"id": None}, {"body": "x"}]})
+    )
+    respx_mock.get(path__regex=r"/portouts/rejections/.+").mock(
+        return_value=httpx.Response(200, json={"data": [{"code": None}, {"code": 1001}]})
+    )
+    caplog.set_level(logging.WARNING)
+    with TelnyxClient(TEST_API_KEY, base_url=TEST_BASE_URL, max_retries=0) as api:
+        run = sync.run_full_sync(client=api)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    stored = set(PortOut.objects.values_list("id", flat=True))
+    assert stored == {"ok-1", "odd-status", "nulls", "local-numbers", "long", "bare"}
+    assert PortOut.objects.get(id="odd-status").status == "on-hold-by-carrier"
+    nulls = PortOut.objects.get(id="nulls")
+    assert (nulls.status, nulls.foc_date, nulls.updated_at, nulls.number_count) == (
+        "",
+        None,
+        None,
+        0,
+    )
+    assert PortOut.objects.get(id="long").end_user_name == "N" * 255
+    assert PortOut.objects.get(id="local-numbers").country_code == ""
+    assert set(
+        PortOutNumber.objects.filter(portout_id="local-numbers").values_list("number", flat=True)
+    ) == {
+        "3125550100",
+        "+1 312 555 0101",
+    }
+    assert not PortOutNumber.objects.filter(portout_id="long").exists()
+    assert Comment.objects.count() == 0  # comments without ids are skipped
+    text = caplog.text
+    assert "without an id" in text
+    assert "not an E.164 number" in text
+    assert "keeping the first 255" in text
+
+
+def test_a_database_error_in_a_batch_falls_back_to_row_by_row(monkeypatch, caplog):
+    real = sync._write_batch
+    calls = {"n": 0}
+
+    def flaky(portouts, now, existing, details):
+        calls["n"] += 1
+        if len(portouts) > 1 or portouts[0].id == "bad":
+            from django.db import DataError
+
+            raise DataError("value too long")
+        return real(portouts, now, existing, details)
+
+    monkeypatch.setattr(sync, "_write_batch", flaky)
+    items = [telnyx.Portout.from_api(portout_json(id=i)) for i in ("a", "bad", "c")]
+    result = sync.store_portouts(items)
+    assert sorted(PortOut.objects.values_list("id", flat=True)) == ["a", "c"]
+    assert result.skipped == 1
+    assert "Could not store port-out bad" in caplog.text
+
+
+# --------------------------------------------------------------------------- one sync at a time
+
+
+def test_only_one_sync_runs_at_a_time(sandbox, client):
+    lock = sync.SyncLock()
+    assert lock.acquire()
+    try:
+        with pytest.raises(sync.SyncAlreadyRunning):
+            sync.run_full_sync(client=client)
+    finally:
+        lock.release()
+    assert sync.run_full_sync(client=client).status == SyncRun.Status.SUCCEEDED
+
+
+def test_runs_left_running_by_a_stopped_worker_are_failed():
+    old = timezone.now() - sync.STALE_AFTER - timedelta(seconds=5)
+    stale = SyncRun.objects.create(kind="full", heartbeat_at=old)
+    alive = SyncRun.objects.create(kind="incremental", heartbeat_at=timezone.now())
+
+    assert sync.fail_stale_runs() == 1
+    stale.refresh_from_db()
+    alive.refresh_from_db()
+    assert (stale.status, stale.error) == (SyncRun.Status.FAILED, "worker stopped")
+    assert alive.status == SyncRun.Status.RUNNING
+
+
+# --------------------------------------------------------------------------- command and page
+
+
+def test_sync_portouts_command_shows_a_progress_bar(sandbox_settings):
+    out = io.StringIO()
+    call_command("sync_portouts", "--full", stdout=out)
+    text = out.getvalue()
+    assert "\r[" in text and "100%" in text
+    assert "Full sync finished" in text
+    assert PortOut.objects.count() == len(sandbox_settings.state.portouts)
+
+    out = io.StringIO()
+    call_command("sync_portouts", stdout=out)
+    assert "Incremental sync finished" in out.getvalue()
+
+
+def test_sync_page_lists_runs_for_viewers_who_cannot_start_one(viewer_client):
+    SyncRun.objects.create(
+        kind="full", status="failed", error="Telnyx did not answer", finished_at=timezone.now()
+    )
+    response = viewer_client.get(reverse("portouts:sync_runs"))
+    assert response.status_code == 200
+    assert b"Telnyx did not answer" in response.content
+    assert b"Sync now" not in response.content
+    assert b"The last sync failed" in response.content  # footer
+
+    response = viewer_client.post(reverse("portouts:sync_start"))
+    assert response.status_code == 403
+    assert SyncRun.objects.count() == 1
+
+
+def test_sync_now_queues_a_run_and_polls_its_progress(reviewer_client, monkeypatch):
+    queued: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        "portouts.views.sync.sync_portouts_task.delay", lambda **kw: queued.append(kw)
+    )
+    page = reviewer_client.get(reverse("portouts:sync_runs"))
+    assert b"Sync now" in page.content
+
+    response = reviewer_client.post(
+        reverse("portouts:sync_start"), {"kind": "incremental"}, headers={"HX-Request": "true"}
+    )
+    run = SyncRun.objects.get()
+    assert response.status_code == 200
+    assert run.kind == "full"  # the first sync is always full
+    assert queued == [{"full": True, "triggered_by": "rita", "run_id": run.pk}]
+    progress_url = reverse("portouts:sync_progress", args=[run.pk])
+    assert f'hx-get="{progress_url}"'.encode() in response.content
+    assert b"<html" not in response.content
+
+    # A second click follows the same run instead of starting another.
+    reviewer_client.post(reverse("portouts:sync_start"), headers={"HX-Request": "true"})
+    assert SyncRun.objects.count() == 1 and len(queued) == 1
+
+    SyncRun.objects.filter(pk=run.pk).update(progress_done=30, progress_total=60)
+    response = reviewer_client.get(progress_url)
+    assert response.status_code == 200
+    assert b'aria-valuenow="50"' in response.content
+
+    SyncRun.objects.filter(pk=run.pk).update(status="succeeded", finished_at=timezone.now())
+    response = reviewer_client.get(progress_url)
+    assert response.status_code == 286  # htmx stops polling
+    assert b"finished" in response.content
+
+
+def test_sync_now_needs_csrf(reviewer):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(reviewer)
+    assert browser.post(reverse("portouts:sync_start")).status_code == 403
+    assert not SyncRun.objects.exists()
+
+
+def test_footer_shows_last_successful_sync(viewer_client):
+    SyncRun.objects.create(kind="incremental", status="succeeded", finished_at=timezone.now())
+    response = viewer_client.get(reverse("portouts:queue"))
+    assert b"Cache synced with Telnyx" in response.content
+    assert b"The last sync failed" not in response.content
