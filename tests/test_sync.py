@@ -57,7 +57,7 @@ def assert_cache_equals_sandbox(sandbox) -> None:
     """Every port-out, number, comment, document and pending rejection code, and no more."""
     state = sandbox.state
     with state.lock:
-        expected = {pid: po for pid, po in state.portouts.items()}
+        expected = dict(state.portouts)
         comments = {pid: {c.id for c in cs} for pid, cs in state.comments.items()}
         documents = {pid: {d.id for d in ds} for pid, ds in state.supporting_documents.items()}
         snapshot = {
