@@ -20,3 +20,149 @@
     if (event.target.closest("[data-show-keys]")) toggleKeys();
   });
 })();
+
+// Review dashboard: keyboard triage and small progressive enhancements.
+// Everything here is optional: every page and form works without JavaScript.
+(function () {
+  "use strict";
+  function typing(event) {
+    const t = event.target;
+    return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+  }
+  function modalOpen() {
+    const dialog = document.getElementById("keys-dialog");
+    return dialog && dialog.open;
+  }
+
+  // --- j/k and Enter on tables with [data-rows] ---------------------------------------
+  function rows() {
+    const table = document.querySelector("table[data-rows]");
+    return table ? Array.from(table.querySelectorAll("tbody tr[data-href]")) : [];
+  }
+  function selectedIndex(list) {
+    return list.findIndex(function (r) { return r.classList.contains("selected"); });
+  }
+  function select(list, index) {
+    list.forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-selected"); });
+    const row = list[index];
+    if (!row) return;
+    row.classList.add("selected");
+    row.setAttribute("aria-selected", "true");
+    row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+  }
+  function move(step) {
+    const list = rows();
+    if (!list.length) return;
+    const current = selectedIndex(list);
+    const next = current < 0 ? 0 : Math.min(list.length - 1, Math.max(0, current + step));
+    select(list, next);
+  }
+  function openSelected() {
+    const list = rows();
+    const row = list[selectedIndex(list)];
+    if (row) window.location.href = row.dataset.href;
+  }
+
+  // --- a / r on the port-out page ---------------------------------------------------------
+  function openPanel(name) {
+    const panel = document.querySelector('details[data-panel="' + name + '"]');
+    if (!panel) return false;
+    document.querySelectorAll("details[data-panel]").forEach(function (d) { d.open = d === panel; });
+    const field = panel.querySelector("select, textarea, input:not([type=hidden])");
+    if (field) field.focus();
+    panel.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  // --- the reason of a rejection: required for some codes -----------------------------------
+  function syncReasonFlag(root) {
+    (root || document).querySelectorAll("select[data-reason-select]").forEach(function (select) {
+      const form = select.form;
+      const option = select.options[select.selectedIndex];
+      const required = !!option && option.dataset.reasonRequired === "true";
+      const flag = form.querySelector("[data-reason-flag]");
+      const reason = form.querySelector("textarea[name=reason]");
+      if (flag) flag.hidden = !required;
+      if (reason) reason.required = required;
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey) {
+      // Ctrl+Enter sends the form being typed in.
+      if (event.key === "Enter" && typing(event) && event.target.form) {
+        event.preventDefault();
+        event.target.form.requestSubmit();
+      }
+      return;
+    }
+    if (event.altKey) return;
+    if (typing(event)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    if (modalOpen()) return;
+    switch (event.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "Enter": {
+        const list = rows();
+        if (selectedIndex(list) < 0) return;
+        if (event.target.closest && event.target.closest("a, button, summary")) return;
+        openSelected();
+        break;
+      }
+      case "/": {
+        const search = document.querySelector("[data-search]");
+        if (!search) return;
+        search.focus();
+        search.select();
+        break;
+      }
+      case "a": if (!openPanel("authorize")) return; break;
+      case "r": if (!openPanel("reject")) return; break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+
+  // A click anywhere on a row opens it (links and buttons keep their own behaviour).
+  document.addEventListener("click", function (event) {
+    const row = event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, select, textarea, label")) return;
+    if (window.getSelection && String(window.getSelection())) return;
+    window.location.href = row.dataset.href;
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-reason-select]")) syncReasonFlag();
+  });
+  document.addEventListener("DOMContentLoaded", function () { syncReasonFlag(); });
+
+  // Leave empty filters out of the address so bookmarked views stay readable.
+  document.addEventListener("htmx:configRequest", function (event) {
+    const elt = event.detail.elt;
+    if (event.detail.verb !== "get" || !elt || elt.id !== "filters") return;
+    const params = event.detail.parameters;
+    const names = params instanceof FormData ? Array.from(new Set(params.keys())) : Object.keys(params);
+    names.forEach(function (name) {
+      const values = params instanceof FormData ? params.getAll(name) : [].concat(params[name]);
+      if (values.every(function (v) { return v === "" || v === null; })) {
+        if (params instanceof FormData) params.delete(name); else delete params[name];
+      }
+    });
+  });
+
+  // After a swap: focus what the server marked (e.g. the Confirm button), refresh flags.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    let target = event.detail.target;
+    syncReasonFlag();
+    if (!target) return;
+    // An outerHTML swap replaces the target: find its successor by id.
+    if (!target.isConnected && target.id) target = document.getElementById(target.id);
+    if (!target || ["results", "poller", "board"].includes(target.id)) return;
+    const auto = target.matches("[autofocus]") ? target : target.querySelector("[autofocus]");
+    if (auto) auto.focus();
+  });
+})();

@@ -1,0 +1,259 @@
+"""FilterSets of the dashboard's lists.
+
+`PortOutFilter` offers one filter per filter of Telnyx's `GET /portouts` (same names, so a
+bookmarked URL reads like the API query), plus a free-text `q` and the `o` ordering.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from portouts.models import PortOut, PortOutEvent, PortOutNumber, PortOutStatus
+
+PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a phone number typed in any common format ("(312) 555-0100" → "3125550100").
+
+    Stored numbers are E.164 ("+13125550100"), so these digits match them as a substring
+    whether or not the country code was typed.
+    """
+    return re.sub(r"\D", "", value)
+
+
+def _day_start(value: date) -> datetime:
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+class PhoneNumberField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return ""
+        if not PHONE_CHARS.match(value) or len(phone_digits(value)) < 3:
+            raise ValidationError(
+                "Enter at least 3 digits of a phone number, "
+                "e.g. (312) 555-0100 or +1 312 555 0100.",
+                code="invalid_phone",
+            )
+        return phone_digits(value)
+
+
+class CountryCodesField(forms.CharField):
+    """ISO country codes separated by commas or spaces ("US, CA")."""
+
+    def clean(self, value: Any) -> list[str]:  # type: ignore[override]
+        value = super().clean(value)
+        if not value:
+            return []
+        codes = [c for c in re.split(r"[\s,]+", value) if c]
+        bad = [c for c in codes if not COUNTRY.match(c)]
+        if bad:
+            raise ValidationError(
+                "Use two-letter country codes separated by commas, e.g. US, CA "
+                f"(not {', '.join(bad[:3])}).",
+                code="invalid_country",
+            )
+        return [c.upper() for c in codes]
+
+
+class CountryCodeField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return ""
+        if not COUNTRY.match(value.strip()):
+            raise ValidationError("Use a two-letter country code, e.g. US.", code="invalid_country")
+        return value.strip().upper()
+
+
+class PhoneNumberFilter(django_filters.CharFilter):
+    field_class = PhoneNumberField
+
+
+class CountryCodesFilter(django_filters.CharFilter):
+    field_class = CountryCodesField
+
+
+class CountryCodeFilter(django_filters.CharFilter):
+    field_class = CountryCodeField
+
+
+def _date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"})
+
+
+class PortOutFilter(django_filters.FilterSet):
+    """Filters of the port-out list; every value comes from the query string."""
+
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        help_text="End user, number, PON or support key",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=PortOutStatus.choices, label="Status", empty_label="Any status"
+    )
+    status_in = django_filters.MultipleChoiceFilter(
+        field_name="status",
+        choices=PortOutStatus.choices,
+        label="Statuses",
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
+    carrier_name = django_filters.CharFilter(lookup_expr="icontains", label="Gaining carrier")
+    spid = django_filters.CharFilter(lookup_expr="iexact", label="SPID")
+    pon = django_filters.CharFilter(lookup_expr="icontains", label="PON")
+    phone_number = PhoneNumberFilter(method="filter_phone_number", label="Phone number")
+    support_key = django_filters.CharFilter(lookup_expr="icontains", label="Support key")
+    country_code = CountryCodeFilter(field_name="country_code", label="Country")
+    country_code_in = CountryCodesFilter(method="filter_country_code_in", label="Countries")
+    foc_date = django_filters.DateFilter(
+        method="filter_foc_date", label="FOC date", widget=_date_widget()
+    )
+    inserted_at_gte = django_filters.DateFilter(
+        method="filter_day_gte",
+        field_name="inserted_at",
+        label="Created from",
+        widget=_date_widget(),
+    )
+    inserted_at_lte = django_filters.DateFilter(
+        method="filter_day_lte", field_name="inserted_at", label="Created to", widget=_date_widget()
+    )
+    ported_out_at_gte = django_filters.DateFilter(
+        method="filter_day_gte",
+        field_name="ported_out_at",
+        label="Ported out from",
+        widget=_date_widget(),
+    )
+    ported_out_at_lte = django_filters.DateFilter(
+        method="filter_day_lte",
+        field_name="ported_out_at",
+        label="Ported out to",
+        widget=_date_widget(),
+    )
+    o = django_filters.OrderingFilter(
+        fields=(
+            ("status", "status"),
+            ("first_number", "number"),
+            ("number_count", "count"),
+            ("end_user_name", "end_user"),
+            ("carrier_name", "carrier"),
+            ("spid", "spid"),
+            ("pon", "pon"),
+            ("foc_date", "foc"),
+            ("requested_foc_date", "requested_foc"),
+            ("created_at", "created"),
+            ("support_key", "support_key"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = PortOut
+        fields: list[str] = []
+
+    # Filter methods ------------------------------------------------------------------
+
+    def filter_q(self, queryset: QuerySet[PortOut], name: str, value: str) -> QuerySet[PortOut]:
+        value = value.strip()
+        if not value:
+            return queryset
+        match = (
+            Q(end_user_name__icontains=value)
+            | Q(pon__icontains=value)
+            | Q(support_key__icontains=value)
+        )
+        digits = phone_digits(value)
+        if len(digits) >= 3 and PHONE_CHARS.match(value):
+            match |= Q(id__in=_numbers_containing(digits))
+        return queryset.filter(match)
+
+    def filter_phone_number(
+        self, queryset: QuerySet[PortOut], name: str, value: str
+    ) -> QuerySet[PortOut]:
+        return queryset.filter(id__in=_numbers_containing(value)) if value else queryset
+
+    def filter_country_code_in(
+        self, queryset: QuerySet[PortOut], name: str, value: list[str]
+    ) -> QuerySet[PortOut]:
+        return queryset.filter(country_code__in=value) if value else queryset
+
+    def filter_foc_date(
+        self, queryset: QuerySet[PortOut], name: str, value: date
+    ) -> QuerySet[PortOut]:
+        # FOC dates come back as midnight UTC: match the whole UTC day.
+        start = _day_start(value)
+        return queryset.filter(foc_date__gte=start, foc_date__lt=start + timedelta(days=1))
+
+    def filter_day_gte(
+        self, queryset: QuerySet[PortOut], name: str, value: date
+    ) -> QuerySet[PortOut]:
+        return queryset.filter(**{f"{name}__gte": _day_start(value)})
+
+    def filter_day_lte(
+        self, queryset: QuerySet[PortOut], name: str, value: date
+    ) -> QuerySet[PortOut]:
+        # An upper bound date covers that whole day, as in the API client.
+        return queryset.filter(**{f"{name}__lt": _day_start(value) + timedelta(days=1)})
+
+    def filter_queryset(self, queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
+        queryset = super().filter_queryset(queryset)
+        # A stable order, so pages neither repeat nor skip rows between requests.
+        ordering = list(queryset.query.order_by) or ["-created_at"]
+        if "id" not in ordering and "-id" not in ordering:
+            ordering.append("-id")
+        return queryset.order_by(*ordering)
+
+
+def _numbers_containing(digits: str) -> QuerySet[PortOutNumber, Any]:
+    return PortOutNumber.objects.filter(number__contains=digits).values("portout_id")
+
+
+class PortOutEventFilter(django_filters.FilterSet):
+    """Filters of the events page: event type, a date range and one port-out."""
+
+    event_type = django_filters.ChoiceFilter(
+        label="Event type",
+        choices=[
+            ("portout.status_changed", "Status changed"),
+            ("portout.new_comment", "New comment"),
+            ("portout.foc_date_changed", "FOC date changed"),
+        ],
+    )
+    created_from = django_filters.DateFilter(
+        method="filter_day_gte", field_name="created_at", label="From", widget=_date_widget()
+    )
+    created_to = django_filters.DateFilter(
+        method="filter_day_lte", field_name="created_at", label="To", widget=_date_widget()
+    )
+    portout = django_filters.CharFilter(
+        field_name="portout_id", lookup_expr="exact", label="Port-out id"
+    )
+
+    class Meta:
+        model = PortOutEvent
+        fields: list[str] = []
+
+    def filter_day_gte(
+        self, queryset: QuerySet[PortOutEvent], name: str, value: date
+    ) -> QuerySet[PortOutEvent]:
+        return queryset.filter(**{f"{name}__gte": _day_start(value)})
+
+    def filter_day_lte(
+        self, queryset: QuerySet[PortOutEvent], name: str, value: date
+    ) -> QuerySet[PortOutEvent]:
+        # The end date covers that whole (UTC) day.
+        return queryset.filter(**{f"{name}__lt": _day_start(value) + timedelta(days=1)})
+
+    def filter_queryset(self, queryset: QuerySet[PortOutEvent]) -> QuerySet[PortOutEvent]:
+        # Newest first, with the id as a tie-breaker so pages neither repeat nor skip rows.
+        return super().filter_queryset(queryset).order_by("-created_at", "-id")

@@ -1,0 +1,248 @@
+"""Forms of the dashboard: list options, the decision panel, comments and uploads."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from portouts.models import RejectionCode
+
+PAGE_SIZES = (25, 50, 100, 250)
+DEFAULT_PAGE_SIZE = 50
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+#: What Telnyx accepts as a supporting document, recognised by the first bytes of the file.
+DOCUMENT_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class ListOptionsForm(forms.Form):
+    """Options of the list that are not filters: rows per page."""
+
+    per_page = forms.TypedChoiceField(
+        label="Rows per page",
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+        initial=DEFAULT_PAGE_SIZE,
+        empty_value=DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]
+    )
+
+    def page_size(self) -> int:
+        if self.is_valid():
+            return self.cleaned_data["per_page"] or DEFAULT_PAGE_SIZE
+        return DEFAULT_PAGE_SIZE
+
+
+class IdempotencyKeyField(forms.CharField):
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value and not IDEMPOTENCY_KEY.match(value):
+            raise ValidationError("The form was tampered with; reload the page.")
+        return value
+
+
+class AuthorizeForm(forms.Form):
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Sent to Telnyx as the reason. Left empty: “Authorized by <you>”.",
+    )
+    host_messaging = forms.BooleanField(
+        label="Keep messaging hosted on Telnyx after the port",
+        required=False,
+    )
+    idempotency_key = IdempotencyKeyField()
+
+
+class RejectForm(forms.Form):
+    rejection_code = forms.TypedChoiceField(label="Rejection code", coerce=int, choices=())
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    idempotency_key = IdempotencyKeyField()
+
+    def __init__(self, *args: Any, codes: Sequence[RejectionCode], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.codes = {c.code: c for c in codes}
+        field = self.fields["rejection_code"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "Choose a code…")] + [
+            (
+                c.code,
+                f"{c.code} — {c.description}{' (reason required)' if c.reason_required else ''}",
+            )
+            for c in codes
+        ]
+
+    @property
+    def code(self) -> RejectionCode | None:
+        data = getattr(self, "cleaned_data", {})
+        return self.codes.get(data.get("rejection_code"))  # type: ignore[arg-type]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        code = self.codes.get(data.get("rejection_code"))  # type: ignore[arg-type]
+        reason = (data.get("reason") or "").strip()
+        data["reason"] = reason
+        if code is not None and code.reason_required and not reason:
+            self.add_error(
+                "reason",
+                f"Code {code.code} ({code.description}) requires a reason: "
+                "explain to Telnyx why the port-out is refused.",
+            )
+        return data
+
+    def reason_to_send(self) -> str:
+        """Telnyx requires a reason with every rejection; an optional one defaults to the code."""
+        code = self.code
+        reason: str = self.cleaned_data.get("reason", "")
+        if not reason and code is not None:
+            reason = code.description
+        return reason
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Posted to Telnyx; their porting team can read it.",
+    )
+    idempotency_key = IdempotencyKeyField()
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError("Write a comment first.")
+        return body
+
+
+class DocumentUploadForm(forms.Form):
+    document_type = forms.ChoiceField(
+        label="Type",
+        choices=[("loa", "Letter of authorization (LOA)"), ("invoice", "Invoice")],
+    )
+    file = forms.FileField(
+        label="File",
+        help_text="PDF, JPEG, PNG or TIFF, at most 20 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff"}),
+    )
+    idempotency_key = IdempotencyKeyField()
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_DOCUMENT_BYTES:
+            raise ValidationError(
+                f"“{upload.name}” is {upload.size / (1024 * 1024):.1f} MB; "
+                "Telnyx accepts documents of at most 20 MB."
+            )
+        head = upload.read(16)
+        upload.seek(0)
+        content_type = sniff_document_type(head)
+        if content_type is None:
+            raise ValidationError(
+                f"“{upload.name}” is not a PDF, JPEG, PNG or TIFF file; "
+                "Telnyx accepts only those types."
+            )
+        self.cleaned_data["content_type"] = content_type
+        return upload
+
+
+def sniff_document_type(head: bytes) -> str | None:
+    for signature, content_type in DOCUMENT_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    return None
+
+
+E164 = re.compile(r"^\+[1-9]\d{3,14}$")
+
+
+def _split(value: str) -> list[str]:
+    return [part for part in re.split(r"[\s,;]+", value or "") if part]
+
+
+class TelnyxReportForm(forms.Form):
+    """Filters of an `export_portouts_csv` report that Telnyx builds (all optional)."""
+
+    statuses = forms.MultipleChoiceField(
+        label="Statuses",
+        required=False,
+        choices=[
+            ("pending", "Pending"),
+            ("authorized", "Authorized"),
+            ("rejected-pending", "Rejection pending"),
+            ("rejected", "Rejected"),
+            ("canceled", "Canceled"),
+            ("ported", "Ported"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    created_after = forms.DateField(
+        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_before = forms.DateField(
+        label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    phone_numbers = forms.CharField(
+        label="Phone numbers",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="E.164 numbers (+13125550100), separated by spaces, commas or new lines.",
+    )
+    end_user_name = forms.CharField(label="End user name", required=False, max_length=255)
+    customer_references = forms.CharField(
+        label="Customer references",
+        required=False,
+        max_length=2000,
+        help_text="Separated by commas.",
+    )
+
+    def clean_phone_numbers(self) -> list[str]:
+        numbers = _split(self.cleaned_data.get("phone_numbers", ""))
+        bad = [n for n in numbers if not E164.match(n)]
+        if bad:
+            raise ValidationError(
+                f"Write numbers in E.164 form, e.g. +13125550100 (not {', '.join(bad[:3])})."
+            )
+        return numbers
+
+    def clean_customer_references(self) -> list[str]:
+        value = self.cleaned_data.get("customer_references", "")
+        return [ref.strip() for ref in (value or "").split(",") if ref.strip()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        after, before = data.get("created_after"), data.get("created_before")
+        if after and before and after > before:
+            self.add_error("created_before", "The end date is before the start date.")
+        return data

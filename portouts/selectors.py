@@ -1,0 +1,281 @@
+"""Read queries of the dashboard: the queue, the list, one port-out and its timeline.
+
+Every page runs a fixed number of queries whatever the amount of data: list rows read
+only the triage columns stored on PortOut (first number and count included), and the
+timeline reads each source once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Max, QuerySet
+from django.utils import timezone
+
+from portouts.models import (
+    Comment,
+    PortOut,
+    PortOutEvent,
+    PortOutStatus,
+    RejectionCode,
+    ReviewAction,
+    SupportingDocument,
+)
+
+#: Columns the list and the queue show; `raw` and the full number list stay unread.
+LIST_COLUMNS = (
+    "id",
+    "status",
+    "first_number",
+    "number_count",
+    "end_user_name",
+    "carrier_name",
+    "spid",
+    "pon",
+    "foc_date",
+    "requested_foc_date",
+    "created_at",
+    "support_key",
+    "country_code",
+)
+
+
+def review_window() -> timedelta:
+    return timedelta(hours=settings.REVIEW_WINDOW_HOURS)
+
+
+def due_soon_window() -> timedelta:
+    return timedelta(hours=getattr(settings, "REVIEW_DUE_SOON_HOURS", 4))
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When Telnyx will authorize a pending port-out by default, and how close that is."""
+
+    due_at: datetime | None
+    left: timedelta | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.left is not None and self.left <= timedelta(0)
+
+    @property
+    def due_soon(self) -> bool:
+        return self.left is not None and timedelta(0) < self.left <= due_soon_window()
+
+    @property
+    def urgency(self) -> str:
+        return "overdue" if self.overdue else "due-soon" if self.due_soon else ""
+
+
+def deadline_for(portout: PortOut, *, now: datetime | None = None) -> Deadline:
+    if portout.created_at is None:
+        return Deadline(None, None)
+    due_at = portout.created_at + review_window()
+    return Deadline(due_at, due_at - (now or timezone.now()))
+
+
+# -- queue ---------------------------------------------------------------------------
+
+
+def portout_status_counts() -> list[tuple[str, str, int]]:
+    """(status, label, count) for every known status, then any unknown status Telnyx sent."""
+    counts = dict(
+        PortOut.objects.present().values_list("status").annotate(n=Count("id")).order_by()
+    )
+    rows = [(s.value, s.label, counts.pop(s.value, 0)) for s in PortOutStatus]
+    rows += [(status, status, n) for status, n in sorted(counts.items())]
+    return rows
+
+
+def portout_queue(*, limit: int = 200) -> list[tuple[PortOut, Deadline]]:
+    """Pending port-outs, most urgent first.
+
+    Every pending port-out has the same window from created_at, so the least time left is
+    the oldest created_at; ties (and rows without created_at) fall back to the FOC date.
+    """
+    now = timezone.now()
+    rows = (
+        PortOut.objects.pending()
+        .only(*LIST_COLUMNS)
+        .order_by(F("created_at").asc(nulls_last=True), F("foc_date").asc(nulls_last=True), "id")[
+            :limit
+        ]
+    )
+    return [(p, deadline_for(p, now=now)) for p in rows]
+
+
+@dataclass(frozen=True)
+class ActivityItem:
+    """One entry of a timeline or of the account's recent activity."""
+
+    kind: str  # "event", "comment" or "review"
+    at: datetime | None
+    portout_id: str
+    title: str
+    body: str = ""
+    actor: str = ""
+    outcome: str = ""
+    detail: Any = None
+    portout_label: str = ""
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
+        return (self.at.timestamp() if self.at else 0.0, self.kind)
+
+
+def _event_item(ev: PortOutEvent) -> ActivityItem:
+    payload = ev.payload if isinstance(ev.payload, dict) else {}
+    label = {
+        "portout.status_changed": "Status changed",
+        "portout.new_comment": "New comment",
+        "portout.foc_date_changed": "FOC date changed",
+    }.get(ev.event_type, ev.event_type)
+    body = ""
+    if ev.event_type == "portout.status_changed" and ev.payload_status:
+        body = f"Status is now {ev.payload_status}."
+        if payload.get("rejection_reason"):
+            body += f" Reason: {payload['rejection_reason']}"
+    elif ev.event_type == "portout.foc_date_changed" and payload.get("foc_date"):
+        body = f"FOC date: {str(payload['foc_date'])[:10]}"
+    if payload.get("attempted_pin") is not None:
+        body += f" Attempted PIN: {payload['attempted_pin']}."
+    return ActivityItem(
+        kind="event",
+        at=ev.created_at or ev.received_at,
+        portout_id=ev.portout_id,
+        title=label,
+        body=body.strip(),
+        actor="Telnyx",
+        detail=ev,
+    )
+
+
+def _comment_item(c: Comment) -> ActivityItem:
+    return ActivityItem(
+        kind="comment",
+        at=c.created_at,
+        portout_id=c.portout_id,
+        title="Comment",
+        body=c.body,
+        actor="Telnyx staff" if c.by_telnyx else "Our team",
+        detail=c,
+    )
+
+
+def _review_title(a: ReviewAction) -> str:
+    inputs = a.inputs if isinstance(a.inputs, dict) else {}
+    if a.kind == ReviewAction.Kind.REJECT and inputs.get("rejection_code"):
+        return f"Reject with code {inputs['rejection_code']}"
+    if a.kind == ReviewAction.Kind.UPLOAD and inputs.get("filename"):
+        return f"Upload {inputs.get('document_type', '')} {inputs['filename']}".replace("  ", " ")
+    return a.get_kind_display()
+
+
+def _review_item(a: ReviewAction) -> ActivityItem:
+    inputs = a.inputs if isinstance(a.inputs, dict) else {}
+    body = inputs.get("reason") or inputs.get("body") or ""
+    if a.outcome == ReviewAction.Outcome.FAILED and a.error:
+        body = f"{body}\n{a.error}".strip()
+    return ActivityItem(
+        kind="review",
+        at=a.created_at,
+        portout_id=a.portout_id or "",
+        title=_review_title(a),
+        body=body,
+        actor=a.user.get_username() if a.user_id else "",
+        outcome=a.outcome,
+        detail=a,
+    )
+
+
+def recent_activity(*, limit: int = 15) -> list[ActivityItem]:
+    """The latest events, comments and review actions across the account, newest first."""
+    events = PortOutEvent.objects.defer("available_notification_methods").order_by("-created_at")[
+        :limit
+    ]
+    comments = Comment.objects.defer("raw").order_by("-created_at")[:limit]
+    actions = ReviewAction.objects.select_related("user").order_by("-created_at")[:limit]
+    items = (
+        [_event_item(e) for e in events]
+        + [_comment_item(c) for c in comments]
+        + [_review_item(a) for a in actions]
+    )
+    items.sort(key=lambda i: i.sort_key, reverse=True)
+    items = items[:limit]
+    ids = {i.portout_id for i in items if i.portout_id}
+    keys = dict(PortOut.objects.filter(id__in=ids).values_list("id", "support_key"))
+    return [replace(i, portout_label=keys.get(i.portout_id) or i.portout_id) for i in items]
+
+
+# -- list ------------------------------------------------------------------------------
+
+
+def portout_list_base() -> QuerySet[PortOut]:
+    """The rows the list starts from, before filters: cached port-outs Telnyx still lists."""
+    return PortOut.objects.present().only(*LIST_COLUMNS)
+
+
+def cache_version() -> str:
+    """A cheap token that changes whenever the cache or the audit trail changes."""
+    agg = PortOut.objects.aggregate(synced=Max("synced_at"), n=Count("id"))
+    last_action = ReviewAction.objects.aggregate(id=Max("id"), done=Max("finished_at"))
+    return _token(agg["synced"], agg["n"], last_action["id"], last_action["done"])
+
+
+def _token(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:20]
+
+
+# -- one port-out ----------------------------------------------------------------------
+
+
+def portout_version(*, portout_id: str) -> str:
+    """Token of one port-out page: the row, its events, comments, documents and actions."""
+    row = PortOut.objects.filter(id=portout_id).values_list("synced_at", "details_synced_at")
+    events = PortOutEvent.objects.filter(portout_id=portout_id).aggregate(
+        n=Count("id"), last=Max("received_at")
+    )
+    comments = Comment.objects.filter(portout_id=portout_id).aggregate(
+        n=Count("id"), last=Max("created_at")
+    )
+    docs = SupportingDocument.objects.filter(portout_id=portout_id).aggregate(n=Count("id"))
+    actions = ReviewAction.objects.filter(portout_id=portout_id).aggregate(
+        id=Max("id"), done=Max("finished_at")
+    )
+    return _token(
+        list(row),
+        events["n"],
+        events["last"],
+        comments["n"],
+        comments["last"],
+        docs["n"],
+        actions["id"],
+        actions["done"],
+    )
+
+
+def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
+    """Telnyx events, comments and our review actions on one port-out, oldest first."""
+    events = PortOutEvent.objects.filter(portout_id=portout_id)
+    comments = Comment.objects.filter(portout_id=portout_id)
+    actions = ReviewAction.objects.filter(portout_id=portout_id).select_related("user")
+    items = (
+        [_event_item(e) for e in events]
+        + [_comment_item(c) for c in comments]
+        + [_review_item(a) for a in actions]
+    )
+    items.sort(key=lambda i: i.sort_key)
+    return items
+
+
+def portout_documents(*, portout_id: str) -> list[SupportingDocument]:
+    return list(SupportingDocument.objects.filter(portout_id=portout_id).defer("raw"))
+
+
+def portout_rejection_codes(*, portout_id: str) -> list[RejectionCode]:
+    return list(RejectionCode.objects.filter(portout_id=portout_id))

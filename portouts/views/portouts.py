@@ -1,0 +1,402 @@
+"""The port-out list, one port-out's page, and the actions taken from it.
+
+Pages are rendered on the server; htmx requests get the named fragment of the same
+template (`list.html#results`, `detail.html#decision`, ...), and every form also works
+as a plain form with JavaScript off (POST, then redirect or re-render the page).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from portouts import review, selectors
+from portouts.filters import PortOutFilter
+from portouts.forms import (
+    AuthorizeForm,
+    CommentForm,
+    DocumentUploadForm,
+    ListOptionsForm,
+    RejectForm,
+    new_idempotency_key,
+)
+from portouts.models import PortOut, PortOutStatus, RejectionCode, SupportingDocument
+from portouts.telnyx import APIError, get_client
+
+logger = logging.getLogger(__name__)
+
+REVIEW_PERM = "portouts.review_portout"
+#: Filters shown in the first row of the list's form; the rest fold under "More filters".
+PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
+VERSION_HEADER = "X-Cache-Version"
+STATUS_HEADER = "X-Portout-Status"
+
+#: Sortable columns of the list: (column key, `o` value, header label).
+LIST_COLUMNS = (
+    ("status", "status", "Status"),
+    ("numbers", "number", "Numbers"),
+    ("end_user", "end_user", "End user"),
+    ("carrier", "carrier", "Gaining carrier"),
+    ("pon", "pon", "PON"),
+    ("foc", "foc", "FOC"),
+    ("requested_foc", "requested_foc", "Requested FOC"),
+    ("created", "created", "Created"),
+    ("support_key", "support_key", "Support key"),
+)
+
+
+def _can_review(request: HttpRequest) -> bool:
+    return request.user.has_perm(REVIEW_PERM)
+
+
+def _require_review(request: HttpRequest) -> None:
+    """Refuse before anything reaches Telnyx: deciding needs the Reviewer role."""
+    if not _can_review(request):
+        raise PermissionDenied("Only reviewers can act on port-outs.")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+# -- list ------------------------------------------------------------------------------
+
+
+def _columns(current: str) -> list[dict[str, str]]:
+    """Header cells of the list: the `o` value each link sets and how it is sorted now."""
+    columns = []
+    for key, param, label in LIST_COLUMNS:
+        if current == param:
+            order, direction = f"-{param}", "ascending"
+        elif current == f"-{param}":
+            order, direction = param, "descending"
+        else:
+            order, direction = param, ""
+        columns.append({"key": key, "label": label, "o": order, "dir": direction})
+    return columns
+
+
+def _export_url(request: HttpRequest) -> str:
+    if not request.user.has_perm("portouts.request_report"):
+        return ""
+    try:
+        return reverse("portouts:report_create")
+    except NoReverseMatch:
+        return ""
+
+
+@require_GET
+def portout_list(request: HttpRequest) -> HttpResponse:
+    """Triage list with filters in the URL; htmx requests get only the results fragment."""
+    version = selectors.cache_version()
+    if _is_htmx(request) and request.headers.get(VERSION_HEADER) == version:
+        return HttpResponse(status=204)  # polling: nothing changed, nothing to swap
+
+    base = selectors.portout_list_base()
+    filterset = PortOutFilter(request.GET or None, queryset=base)
+    filter_errors: dict[str, Any] = {}
+    if filterset.is_bound and not filterset.is_valid():
+        # Keep the list usable: apply the filters that are valid, report the others.
+        filter_errors = dict(filterset.errors)
+        valid = request.GET.copy()
+        for name in filter_errors:
+            valid.pop(name, None)
+        applied = PortOutFilter(valid, queryset=base)
+        queryset = applied.qs if applied.is_valid() else PortOutFilter(None, queryset=base).qs
+    else:
+        queryset = filterset.qs
+
+    options = ListOptionsForm(request.GET if request.GET.get("per_page") else None)
+    if options.is_bound and not options.is_valid():
+        filter_errors["per_page"] = options.errors["per_page"]
+    paginator = Paginator(queryset, options.page_size())
+    page = paginator.get_page(request.GET.get("page"))
+
+    query = request.GET.copy()
+    query.pop("page", None)
+    current_o = request.GET.get("o", "") if "o" not in filter_errors else ""
+    context = {
+        "filter": filterset,
+        "filter_errors": filter_errors,
+        "options": options,
+        "page": page,
+        "paginator": paginator,
+        "columns": _columns(current_o),
+        "more_filters": [f for f in filterset.form if f.name not in PRIMARY_FILTERS],
+        "current_o": current_o,
+        "version": version,
+        "query": query.urlencode(),
+        "export_url": _export_url(request),
+    }
+    template = "portouts/list.html#results" if _is_htmx(request) else "portouts/list.html"
+    return render(request, template, context)
+
+
+# -- one port-out ------------------------------------------------------------------------
+
+
+def _rejection_codes(request: HttpRequest, portout: PortOut) -> tuple[list[RejectionCode], str]:
+    """Eligible codes for the picker, fetched from Telnyx when the cache has none."""
+    codes = selectors.portout_rejection_codes(portout_id=portout.id)
+    if codes or portout.status != PortOutStatus.PENDING or not _can_review(request):
+        return codes, ""
+    try:
+        return review.load_rejection_codes(portout_id=portout.id), ""
+    except APIError as exc:
+        return [], "Rejection codes could not be loaded: " + review.describe_api_error(exc)
+
+
+def _detail_context(request: HttpRequest, portout: PortOut, **extra: Any) -> dict[str, Any]:
+    codes, codes_error = _rejection_codes(request, portout)
+    context: dict[str, Any] = {
+        "portout": portout,
+        "deadline": selectors.deadline_for(portout),
+        "timeline": selectors.portout_timeline(portout_id=portout.id),
+        "documents": selectors.portout_documents(portout_id=portout.id),
+        "codes": codes,
+        "codes_error": codes_error,
+        "can_review": _can_review(request),
+        "version": selectors.portout_version(portout_id=portout.id),
+        "authorize_form": AuthorizeForm(),
+        "reject_form": RejectForm(codes=codes),
+        "comment_form": CommentForm(initial={"idempotency_key": new_idempotency_key()}),
+        "upload_form": DocumentUploadForm(initial={"idempotency_key": new_idempotency_key()}),
+        "open_panel": "",
+    }
+    context.update(extra)
+    return context
+
+
+def _get_portout(portout_id: str) -> PortOut:
+    return get_object_or_404(PortOut.objects.defer("raw"), id=portout_id)
+
+
+DETAIL_PARTIALS = {"decision", "timeline", "documents", "comment_form", "upload_form"}
+
+
+@require_GET
+def portout_detail(request: HttpRequest, portout_id: str) -> HttpResponse:
+    """Every field, the timeline, documents and the decision panel of one port-out."""
+    if _is_htmx(request) and request.headers.get(VERSION_HEADER):
+        return _poll_detail(request, portout_id)
+    portout = _get_portout(portout_id)
+    context = _detail_context(request, portout)
+    partial = request.GET.get("partial", "")
+    if _is_htmx(request) and partial in DETAIL_PARTIALS:
+        return render(request, f"portouts/detail.html#{partial}", context)
+    return render(request, "portouts/detail.html", context)
+
+
+def _poll_detail(request: HttpRequest, portout_id: str) -> HttpResponse:
+    """Polling: 204 when nothing changed, else the changed regions as out-of-band swaps."""
+    if not PortOut.objects.filter(id=portout_id).exists():
+        raise Http404("No such port-out")
+    version = selectors.portout_version(portout_id=portout_id)
+    if request.headers.get(VERSION_HEADER) == version:
+        return HttpResponse(status=204)
+    portout = _get_portout(portout_id)
+    # The decision panel may hold a half-filled form: redraw it only if the status moved.
+    status_changed = request.headers.get(STATUS_HEADER) != portout.status
+    context = _detail_context(request, portout, oob=True, with_decision=status_changed)
+    return render(request, "portouts/detail.html#refresh", context)
+
+
+def _decision_response(
+    request: HttpRequest,
+    portout: PortOut,
+    *,
+    notice: tuple[str, str] | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    """The decision panel after a step: a fragment for htmx, else the whole page."""
+    context = _detail_context(request, portout, notice=notice, **extra)
+    if _is_htmx(request):
+        context["oob"] = True
+        return render(request, "portouts/detail.html#decision_response", context, status=status)
+    return render(request, "portouts/detail.html", context, status=status)
+
+
+def _after_decision(
+    request: HttpRequest, portout_id: str, result: review.ReviewResult
+) -> HttpResponse:
+    if result.ok and not _is_htmx(request):
+        messages.success(request, result.message)
+        return redirect("portouts:detail", portout_id=portout_id)
+    portout = result.portout or _get_portout(portout_id)
+    level = "success" if result.ok else "error"
+    return _decision_response(request, portout, notice=(level, result.message))
+
+
+@require_POST
+def portout_authorize(request: HttpRequest, portout_id: str) -> HttpResponse:
+    """Authorize in two steps: review the choices, then confirm (one API call per confirm)."""
+    _require_review(request)
+    portout = _get_portout(portout_id)
+    form = AuthorizeForm(request.POST)
+    if not form.is_valid():
+        return _decision_response(request, portout, authorize_form=form, open_panel="authorize")
+    if request.POST.get("step") != "confirm" or not form.cleaned_data["idempotency_key"]:
+        confirm = AuthorizeForm(
+            initial={**form.cleaned_data, "idempotency_key": new_idempotency_key()}
+        )
+        return _decision_response(
+            request,
+            portout,
+            confirm="authorize",
+            confirm_form=confirm,
+            note_to_send=form.cleaned_data["note"]
+            or f"Authorized by {request.user.get_username()}",
+            host_messaging=form.cleaned_data["host_messaging"],
+        )
+    result = review.portout_authorize(
+        user=request.user,
+        portout_id=portout_id,
+        note=form.cleaned_data["note"],
+        host_messaging=form.cleaned_data["host_messaging"],
+        idempotency_key=form.cleaned_data["idempotency_key"],
+    )
+    return _after_decision(request, portout_id, result)
+
+
+@require_POST
+def portout_reject(request: HttpRequest, portout_id: str) -> HttpResponse:
+    """Reject with an eligible code and a reason, in two steps like authorize."""
+    _require_review(request)
+    portout = _get_portout(portout_id)
+    codes, _error = _rejection_codes(request, portout)
+    form = RejectForm(request.POST, codes=codes)
+    if not form.is_valid():
+        return _decision_response(request, portout, reject_form=form, open_panel="reject")
+    if request.POST.get("step") != "confirm" or not form.cleaned_data["idempotency_key"]:
+        confirm = RejectForm(
+            initial={**form.cleaned_data, "idempotency_key": new_idempotency_key()}, codes=codes
+        )
+        return _decision_response(
+            request,
+            portout,
+            confirm="reject",
+            confirm_form=confirm,
+            chosen_code=form.code,
+            reason_to_send=form.reason_to_send(),
+        )
+    code = form.code
+    assert code is not None
+    result = review.portout_reject(
+        user=request.user,
+        portout_id=portout_id,
+        rejection_code=code.code,
+        reason=form.cleaned_data["reason"],
+        idempotency_key=form.cleaned_data["idempotency_key"],
+    )
+    return _after_decision(request, portout_id, result)
+
+
+@require_POST
+def portout_comment(request: HttpRequest, portout_id: str) -> HttpResponse:
+    """Post a comment to Telnyx; it shows in the timeline from Telnyx's answer."""
+    _require_review(request)
+    portout = _get_portout(portout_id)
+    form = CommentForm(request.POST)
+    notice: tuple[str, str] | None = None
+    if form.is_valid():
+        result = review.portout_comment(
+            user=request.user,
+            portout_id=portout_id,
+            body=form.cleaned_data["body"],
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+        )
+        if result.ok and not _is_htmx(request):
+            messages.success(request, result.message)
+            return redirect(f"{reverse('portouts:detail', args=[portout_id])}#timeline")
+        notice = ("success" if result.ok else "error", result.message)
+        if result.ok:
+            form = CommentForm(initial={"idempotency_key": new_idempotency_key()})
+    context = _detail_context(request, portout, comment_form=form, comment_notice=notice)
+    if _is_htmx(request):
+        context["oob"] = True
+        return render(request, "portouts/detail.html#comment_response", context)
+    return render(request, "portouts/detail.html", context)
+
+
+@require_POST
+def portout_upload(request: HttpRequest, portout_id: str) -> HttpResponse:
+    """Upload a file to Telnyx and attach it as LOA or invoice, in the same request."""
+    _require_review(request)
+    portout = _get_portout(portout_id)
+    form = DocumentUploadForm(request.POST, request.FILES)
+    notice: tuple[str, str] | None = None
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = review.portout_attach_document(
+            user=request.user,
+            portout_id=portout_id,
+            document_type=form.cleaned_data["document_type"],
+            filename=_safe_filename(upload.name),
+            content=upload.read(),
+            content_type=form.cleaned_data["content_type"],
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+        )
+        if result.ok and not _is_htmx(request):
+            messages.success(request, result.message)
+            return redirect(f"{reverse('portouts:detail', args=[portout_id])}#documents")
+        notice = ("success" if result.ok else "error", result.message)
+        if result.ok:
+            form = DocumentUploadForm(initial={"idempotency_key": new_idempotency_key()})
+    context = _detail_context(request, portout, upload_form=form, upload_notice=notice)
+    if _is_htmx(request):
+        context["oob"] = True
+        return render(request, "portouts/detail.html#upload_response", context)
+    return render(request, "portouts/detail.html", context)
+
+
+def _safe_filename(name: str) -> str:
+    name = re.sub(r"[^\w.\- ]+", "_", name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip()
+    return name[:200] or "document"
+
+
+@require_GET
+def document_download(request: HttpRequest, portout_id: str, document_id: str) -> HttpResponseBase:
+    """Stream a supporting document's bytes from Telnyx through the dashboard."""
+    doc = get_object_or_404(
+        SupportingDocument.objects.defer("raw"), portout_id=portout_id, document_id=document_id
+    )
+    client = get_client()
+    try:
+        meta = client.get_document(doc.document_id)
+        stream = client.stream_document(doc.document_id)
+        chunks = stream.__enter__()
+    except APIError as exc:
+        messages.error(
+            request, "The document could not be downloaded. " + review.describe_api_error(exc)
+        )
+        return redirect(f"{reverse('portouts:detail', args=[portout_id])}#documents")
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            stream.__exit__(None, None, None)
+
+    filename = _safe_filename(meta.filename or f"{doc.type}-{doc.document_id}")
+    response = StreamingHttpResponse(
+        body(), content_type=meta.content_type or "application/octet-stream"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
