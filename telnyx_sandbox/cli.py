@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from .server import SandboxServer
 
 __all__ = ["add_arguments", "build_server", "run"]
+
+
+class Writer(Protocol):
+    def write(self, msg: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +75,7 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
     )
 
 
-def run(options: dict[str, Any], out: TextIO) -> None:
+def run(options: dict[str, Any], out: Writer) -> None:
     """Seed, start, print where it listens and the webhook public key, serve until Ctrl-C."""
     started = time.perf_counter()
     server = build_server(options)
@@ -84,4 +92,6 @@ def run(options: dict[str, Any], out: TextIO) -> None:
     if server.webhook_url:
         out.write(f"Delivering webhooks to {server.webhook_url}\n")
     out.flush()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
     server.serve_forever()

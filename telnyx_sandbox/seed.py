@@ -314,12 +314,14 @@ _default_rng = random.Random()
 class _Gen:
     """Thin, fast wrappers over one `random.Random` (choice/randint are ~10x slower)."""
 
-    __slots__ = ("bits", "r", "rng")
+    __slots__ = ("_hex", "_pos", "bits", "r", "rng")
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.r = rng.random
         self.bits = rng.getrandbits
+        self._hex = ""
+        self._pos = 0
 
     def pick(self, seq: Any) -> Any:
         return seq[int(self.r() * len(seq))]
@@ -331,8 +333,14 @@ class _Gen:
         return low + int(self.r() * (high - low + 1))
 
     def uuid(self) -> str:
-        h = f"{self.bits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+        """A random version-4 UUID string; random hex is drawn in 64 KiB batches."""
+        o = self._pos
+        if o >= len(self._hex):
+            self._hex = self.rng.randbytes(16 * 2048).hex()
+            o = 0
+        self._pos = o + 32
+        h = self._hex[o : o + 32]
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}

@@ -271,6 +271,10 @@ class SandboxServer:
         self._threads = []
         self._httpd = None
 
+    def request_stop(self) -> None:
+        """Make `serve_forever` return (safe from a signal handler)."""
+        self._stop.set()
+
     def serve_forever(self) -> None:
         """Run until interrupted (the management command's foreground mode)."""
         if self._httpd is None:
