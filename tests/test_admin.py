@@ -23,6 +23,13 @@ from tests.fixtures_client import portout_json
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are created per test; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 TELNYX_OWNED = [PortOut, PortOutNumber, Comment, SupportingDocument, RejectionCode, PortOutEvent]
 ALL_MODELS = [*TELNYX_OWNED, ReviewAction, SyncRun, Report]
 

@@ -33,6 +33,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are created per test; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _no_retry_waits(monkeypatch):
     monkeypatch.setattr("portouts.telnyx.retry.sleep", lambda seconds: None)
 
