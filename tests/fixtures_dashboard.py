@@ -4,6 +4,7 @@
   the database, for page tests that need no Telnyx at all.
 - `synced`: the sandbox (see fixtures_sandbox) with a full sync run into the cache; Telnyx
   retries are off so fault tests answer at once.
+- `fast_passwords`: a cheap password hasher (use it autouse in page test modules).
 - `pending_portout(synced)`: the id of a pending port-out that has rejection codes.
 """
 
@@ -53,6 +54,12 @@ def build_portout(**fields: Any) -> PortOut:
 
 
 @pytest.fixture
+def fast_passwords(settings: Any) -> None:
+    """User fixtures hash a password; a cheap hasher keeps page tests fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def make_portout(db: Any) -> Callable[..., PortOut]:
     def make(**fields: Any) -> PortOut:
         portout = build_portout(**fields)
@@ -63,6 +70,20 @@ def make_portout(db: Any) -> Callable[..., PortOut]:
         return portout
 
     return make
+
+
+def bulk_portouts(count: int, **fields: Any) -> list[PortOut]:
+    """Many cached port-outs (two numbers each) in two queries."""
+    rows = PortOut.objects.bulk_create(
+        [
+            build_portout(phone_numbers=[f"+1212{i:07d}", f"+1646{i:07d}"], **fields)
+            for i in range(count)
+        ]
+    )
+    PortOutNumber.objects.bulk_create(
+        [PortOutNumber(portout=p, number=n) for p in rows for n in p.phone_numbers]
+    )
+    return rows
 
 
 @pytest.fixture
