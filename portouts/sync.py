@@ -392,8 +392,10 @@ def _write_batch(
             and prev.updated_at is not None
             and row.updated_at is not None
             and row.updated_at < prev.updated_at
+            and prev.updated_at <= now + OVERLAP
         ):
-            # We already hold a newer version (e.g. from a webhook refresh).
+            # We already hold a newer version (e.g. from a webhook refresh). A stored
+            # updated_at in the future is not trusted to order versions.
             result.stale += 1
             result.stored_ids.append(row.id)
             continue
@@ -1041,7 +1043,16 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
         and (inserted_high is None or previous.inserted_at_high_water > inserted_high)
     ):
         inserted_high = previous.inserted_at_high_water
-    return {"inserted_at_high_water": inserted_high, "event_high_water": event_mark}
+    return {
+        "inserted_at_high_water": _clamp(inserted_high, started),
+        "event_high_water": _clamp(event_mark, started),
+    }
+
+
+def _clamp(mark: datetime | None, limit: datetime) -> datetime | None:
+    """A high-water mark never goes past the run's start on our clock: one odd timestamp
+    in the future must not make later runs skip what happens until then."""
+    return None if mark is None else min(mark, limit)
 
 
 def _chain_pages(
@@ -1144,6 +1155,7 @@ def run_incremental_sync(
 
 def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | None]:
     api = state.api
+    started = timezone.now()
     inserted_since = (previous.inserted_at_high_water or previous.started_at) - OVERLAP
     events_since = (previous.event_high_water or previous.started_at) - OVERLAP
 
@@ -1224,7 +1236,11 @@ def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | No
         held = listed.updated_at if listed is not None else None
         if held is None and pid in existing:
             held = existing[pid].updated_at
-        if held is not None and e.created_at is not None and held >= e.created_at:
+        if (
+            held is not None
+            and e.created_at is not None
+            and e.created_at <= held <= started + OVERLAP
+        ):
             continue
         to_refetch[pid] = None
     state.progress(done=0, total=len(fetched) + len(to_refetch) + len(comments_for))
@@ -1261,4 +1277,7 @@ def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | No
         state.count("vanished", flag_vanished(gone, now=now))
     mark_events_processed(handled, now=now)
     state.progress(done=len(items) + len(comment_only))
-    return {"inserted_at_high_water": inserted_high, "event_high_water": event_high}
+    return {
+        "inserted_at_high_water": _clamp(inserted_high, started),
+        "event_high_water": _clamp(event_high, started),
+    }

@@ -608,3 +608,23 @@ def test_footer_shows_last_successful_sync(viewer_client):
     response = viewer_client.get(reverse("portouts:queue"))
     assert b"Cache synced with Telnyx" in response.content
     assert b"The last sync failed" not in response.content
+
+
+def test_timestamps_in_the_future_do_not_hide_later_changes(sandbox, client):
+    state = sandbox.state
+    target, other = pending_ids(sandbox, 2)
+    with state.lock:
+        po = state.portouts[other]
+        state.record_event("portout.foc_date_changed", po, at=po.updated_ts + 86400, foc_ts=0)
+        po.updated_ts += 86400  # Telnyx clock or data gone wrong: a day ahead
+        po.json_cache = None
+    run = sync.run_full_sync(client=client)
+    assert run.event_high_water <= timezone.now()
+    assert run.inserted_at_high_water <= timezone.now()
+
+    state.change_status(target, "canceled")
+    state.change_status(other, "canceled")  # updated_at now earlier than the stored one
+    sync.run_incremental_sync(client=client)
+
+    assert PortOut.objects.get(id=target).status == "canceled"
+    assert PortOut.objects.get(id=other).status == "canceled"
