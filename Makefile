@@ -35,7 +35,7 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/python manage.py migrate --no-input -v 0
 	$(BIN)/python manage.py setup_demo --port $(DEMO_PORT) --sandbox-port $(SANDBOX_PORT)
-	DEMO_PORT=$(DEMO_PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/honcho -f Procfile.demo --env var/demo.env start
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEMO_PORT=$(DEMO_PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/honcho -f Procfile.demo --env var/demo.env start
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -24,25 +24,27 @@ DEMO_USERS = [
 DEMO_API_KEY = "KEYdemo-sandbox-key"
 
 
-def load_or_create_keypair(path: Path) -> str:
-    """Return the base64 public key of the Ed25519 key stored at path, creating it if absent."""
+def load_or_create_keypair(path: Path) -> tuple[str, str]:
+    """Return the (private, public) keys as base64 of their raw bytes, creating them if absent."""
     if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise CommandError(f"{path} does not hold an Ed25519 private key.")
+        key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_text().strip()))
     else:
         key = Ed25519PrivateKey.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+        raw_private = key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
         )
+        path.write_text(base64.b64encode(raw_private).decode())
         path.chmod(0o600)
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.b64encode(raw).decode()
+    private = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return base64.b64encode(private).decode(), base64.b64encode(public).decode()
 
 
 class Command(BaseCommand):
@@ -56,8 +58,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("setup_demo creates users with known passwords: DEBUG only.")
         var_dir = Path(settings.VAR_DIR)
-        key_file = var_dir / "sandbox-ed25519.pem"
-        public_key = load_or_create_keypair(key_file)
+        private_key, public_key = load_or_create_keypair(var_dir / "sandbox-ed25519.key")
         port, sandbox_port = options["port"], options["sandbox_port"]
         (var_dir / "demo.env").write_text(
             "\n".join(
@@ -66,7 +67,7 @@ class Command(BaseCommand):
                     f"TELNYX_API_BASE_URL=http://127.0.0.1:{sandbox_port}/v2",
                     f"TELNYX_API_KEY={DEMO_API_KEY}",
                     f"TELNYX_PUBLIC_KEY={public_key}",
-                    f"SANDBOX_PRIVATE_KEY_FILE={key_file}",
+                    f"SANDBOX_PRIVATE_KEY={private_key}",
                     f"SANDBOX_WEBHOOK_URL=http://127.0.0.1:{port}/webhooks/telnyx",
                     "SYNC_INCREMENTAL_EVERY=15",
                     "",
