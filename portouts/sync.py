@@ -995,16 +995,27 @@ def run_full_sync(
     )
 
 
-def _latest_event_time(api: _Api) -> datetime | None:
-    page = api.call(api.client.list_events_page, page_number=1, page_size=1)
-    return page.data[0].created_at if page.data else None
+def _recent_events(api: _Api, started: datetime) -> datetime | None:
+    """Store the events of the last OVERLAP as already processed and return the newest
+    one's time (Telnyx's clock), before the listing starts.
+
+    The listing that follows reads every port-out after these events, so the next
+    incremental run, which looks back OVERLAP before the mark, need not refetch for them.
+    """
+    page = api.call(api.client.list_events_page, page_number=1, created_at_gte=started - OVERLAP)
+    if page.data:
+        with transaction.atomic():
+            new = store_events(page.data)
+            mark_events_processed(new, now=started)
+    times = [e.created_at for e in page.data if e.created_at is not None]
+    return max(times) if times else None
 
 
 def _full_body(state: _Run) -> dict[str, datetime | None]:
     api = state.api
     started = timezone.now()
     # Events from now on are picked up by the next incremental run.
-    event_mark = _latest_event_time(api) or started
+    event_mark = _recent_events(api, started) or started
     first = api.call(api.client.list_portouts_page, page_number=1)
     total_pages = first.meta.total_pages or 1
     state.progress(done=0, total=first.meta.total_results or len(first.data))
