@@ -58,7 +58,7 @@ def sync_start(request: HttpRequest) -> HttpResponse:
             logger.exception("Could not queue a sync")
             sync.abandon_run(run.pk, reason=f"The sync could not be queued: {exc}")
             run.refresh_from_db()
-    if request.htmx:
+    if getattr(request, "htmx", False):
         return _progress(request, run)
     return redirect("portouts:sync_runs")
 
