@@ -206,6 +206,8 @@ class SandboxServer:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._routes = self._build_routes()
+        self._inflight = 0
+        self._inflight_cond = threading.Condition()
         seed_state(self.state, seed_count, seed)
 
     # ------------------------------------------------------------------ lifecycle
@@ -270,6 +272,11 @@ class SandboxServer:
             thread.join(timeout=5)
         self._threads = []
         self._httpd = None
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is being handled (e.g. one sleeping in a slow fault)."""
+        with self._inflight_cond:
+            return self._inflight_cond.wait_for(lambda: self._inflight == 0, timeout=timeout)
 
     def request_stop(self) -> None:
         """Make `serve_forever` return (safe from a signal handler)."""
@@ -629,6 +636,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         sandbox = self.sandbox
+        with sandbox._inflight_cond:
+            sandbox._inflight += 1
+        try:
+            self._handle_counted(method)
+        finally:
+            with sandbox._inflight_cond:
+                sandbox._inflight -= 1
+                sandbox._inflight_cond.notify_all()
+
+    def _handle_counted(self, method: str) -> None:
+        sandbox = self.sandbox
         split = urlsplit(self.path)
         path = split.path
         body = self._read_body()
@@ -641,9 +659,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not (path == "/v2" or path.startswith("/v2/")):
             self._send(_error(SandboxError("10005", f"No route for {path}; the API is under /v2.")))
             return
+        # decide on arrival, so a request still sleeping never consumes a later roll
+        fault = sandbox.faults.decide()
         if sandbox.faults.latency_seconds:
             time.sleep(sandbox.faults.latency_seconds)
-        fault = sandbox.faults.decide()
         if fault == "drop":
             sandbox.requests.append((method, path, "drop"))
             self.close_connection = True
@@ -677,6 +696,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
+        try:
+            self._write(response)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout expired)
+
+    def _write(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("x-request-id", str(uuid.uuid4()))
         if response.status != 204:

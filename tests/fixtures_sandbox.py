@@ -56,6 +56,7 @@ def sandbox(_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     yield server
     server.faults.reset()
     server.webhook_url = None
+    server.wait_idle(timeout=5)
     server.webhooks.wait_idle(timeout=2)
 
 
