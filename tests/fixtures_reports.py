@@ -93,3 +93,17 @@ def eager_tasks() -> Iterator[None]:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def restored_roles(transactional_db: Any) -> None:
+    """Transactional tests flush the database, groups included: put the roles back."""
+    from django.contrib.auth.models import Group, Permission
+
+    from portouts.roles import ROLE_PERMISSIONS
+
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="portouts", codename__in=codenames)
+        )

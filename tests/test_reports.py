@@ -221,7 +221,7 @@ def test_worker_killed_mid_export_leaves_no_file_presented_as_complete(
 ):
     """A worker dying (not an exception it can handle) leaves a running report, no file;
     housekeeping fails it once it shows no progress, and it can be retried."""
-    make_portouts(4500)
+    make_portouts(2100)
     report = reports.request_local_report(user=reviewer, query="")
 
     class WorkerKilled(BaseException):
@@ -256,7 +256,7 @@ def test_worker_killed_mid_export_leaves_no_file_presented_as_complete(
     reports.run_local_export(report_id=report.pk)
     report.refresh_from_db()
     assert report.status == Report.Status.COMPLETED
-    assert report.rows_done == 4500
+    assert report.rows_done == 2100
 
 
 def test_file_is_saved_under_its_final_name_only_when_complete(make_portouts, reviewer):
@@ -601,3 +601,80 @@ def test_telnyx_report_list_unreachable_gives_a_plain_message(viewer_client, tel
     assert response.status_code == 200
     assert "Telnyx&#x27;s report list is unavailable" in text
     assert "KEY0123" not in text
+
+
+# -- end to end: a real Celery worker, the Telnyx sandbox ----------------------------------
+
+
+@pytest.mark.worker
+def test_real_worker_exports_the_filtered_list(
+    restored_roles, celery_worker_process, make_portouts, reviewer_client
+):
+    make_portouts(250)
+    query = "status_in=pending&status_in=authorized&carrier_name=acme&o=-created"
+    response = reviewer_client.post(reverse("portouts:report_create"), {"query": query})
+    assert response.status_code == 302
+    report = Report.objects.get()
+
+    celery_worker_process.wait_for(
+        lambda: Report.objects.filter(pk=report.pk, status__in=["completed", "failed"]).exists()
+    )
+    report.refresh_from_db()
+    assert report.status == Report.Status.COMPLETED, report.error
+    rows = read_csv(report)
+    assert [row[0] for row in rows[1:]] == expected_ids(query)
+    assert report.rows_done == len(rows) - 1 > 0
+
+    download = reviewer_client.get(reverse("portouts:report_download", args=[report.pk]))
+    with default_storage.open(report.file.name, "rb") as f:
+        assert b"".join(download.streaming_content) == f.read()
+
+
+@pytest.mark.worker
+def test_telnyx_report_end_to_end_against_the_sandbox(
+    restored_roles, sandbox_settings, celery_worker_process, reviewer_client
+):
+    """Create in Telnyx (sandbox) → the beat task polls on the worker → completed → the file
+    stored equals the CSV the sandbox serves."""
+    from portouts.tasks import poll_telnyx_reports_task
+
+    sandbox = sandbox_settings
+    sandbox.state.report_delay = 0.5
+    response = reviewer_client.post(
+        reverse("portouts:telnyx_report_create"), {"statuses": ["pending", "authorized"]}
+    )
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert report.status == Report.Status.RUNNING, report.error
+    remote = sandbox.state.reports[report.telnyx_report_id]
+    assert remote.filters == {"status__in": ["pending", "authorized"]}
+
+    def finished() -> bool:
+        poll_telnyx_reports_task.delay()
+        return Report.objects.filter(pk=report.pk, status__in=["completed", "failed"]).exists()
+
+    celery_worker_process.wait_for(finished, timeout=30)
+    report.refresh_from_db()
+    assert report.status == Report.Status.COMPLETED, report.error
+    expected = sandbox.state.documents[report.telnyx_document_id].content
+    with default_storage.open(report.file.name, "rb") as f:
+        assert f.read() == expected
+    assert report.rows_done == expected.count(b"\n") - 1
+    assert report.size == len(expected)
+
+    download = reviewer_client.get(reverse("portouts:report_download", args=[report.pk]))
+    assert b"".join(download.streaming_content) == expected
+    listing = reviewer_client.get(reverse("portouts:telnyx_reports")).content.decode()
+    assert report.telnyx_report_id in listing
+
+
+def test_telnyx_errors_from_the_sandbox_are_plain(sandbox_settings, reviewer_client, settings):
+    settings.TELNYX_MAX_RETRIES = 0
+    sandbox_settings.faults.queue("500")
+    response = reviewer_client.post(
+        reverse("portouts:telnyx_report_create"), {"end_user_name": "Acme"}, follow=True
+    )
+    report = Report.objects.get()
+    assert report.status == Report.Status.FAILED
+    assert "500" in report.error
+    assert report.error in response.content.decode().replace("&#x27;", "'")
