@@ -23,6 +23,7 @@ import logging
 import re
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ T = TypeVar("T")
 OVERLAP = timedelta(minutes=5)
 #: threads fetching list pages, and threads fetching comments/documents/rejection codes
 PAGE_WORKERS = 4
+PAGE_WINDOW = 2 * PAGE_WORKERS
 DETAIL_WORKERS = 8
 #: rows per transaction when storing
 BATCH_SIZE = 500
@@ -1026,11 +1028,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
         ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="sync-page") as pages_pool,
         ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix="sync-detail") as detail_pool,
     ):
-        futures = [
-            pages_pool.submit(api.call, api.client.list_portouts_page, page_number=n)
-            for n in range(2, total_pages + 1)
-        ]
-        pages: Iterator[telnyx.Page[telnyx.Portout]] = _chain_pages(first, futures)
+        pages = _PageFetcher(api, pages_pool, first, total_pages)
         try:
             for page in pages:
                 items = [p for p in page.data if p.id]
@@ -1041,10 +1039,8 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
                         inserted_high = p.inserted_at
                 done += len(page.data)
                 state.progress(done=done)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+        finally:
+            pages.cancel()
     vanished = _find_vanished(state, seen, started, detail_pool=None)
     state.count("vanished", flag_vanished(vanished, now=timezone.now()))
     previous = last_successful_run()
@@ -1066,12 +1062,44 @@ def _clamp(mark: datetime | None, limit: datetime) -> datetime | None:
     return None if mark is None else min(mark, limit)
 
 
-def _chain_pages(
-    first: telnyx.Page[telnyx.Portout], futures: list[Future[telnyx.Page[telnyx.Portout]]]
-) -> Iterator[telnyx.Page[telnyx.Portout]]:
-    yield first
-    for future in futures:
-        yield future.result()
+class _PageFetcher:
+    """Pages 2..N fetched by a thread pool, in order, at most PAGE_WINDOW ahead of the
+    page being stored (memory stays flat however big the account is)."""
+
+    def __init__(
+        self,
+        api: _Api,
+        pool: ThreadPoolExecutor,
+        first: telnyx.Page[telnyx.Portout],
+        total_pages: int,
+    ) -> None:
+        self.api = api
+        self.pool = pool
+        self.first = first
+        self.next_number = 2
+        self.total_pages = total_pages
+        self.ahead: deque[Future[telnyx.Page[telnyx.Portout]]] = deque()
+
+    def _fill(self) -> None:
+        while len(self.ahead) < PAGE_WINDOW and self.next_number <= self.total_pages:
+            self.ahead.append(
+                self.pool.submit(
+                    self.api.call, self.api.client.list_portouts_page, page_number=self.next_number
+                )
+            )
+            self.next_number += 1
+
+    def __iter__(self) -> Iterator[telnyx.Page[telnyx.Portout]]:
+        self._fill()
+        yield self.first
+        while self.ahead:
+            page = self.ahead.popleft().result()
+            self._fill()
+            yield page
+
+    def cancel(self) -> None:
+        for future in self.ahead:
+            future.cancel()
 
 
 def _store_page(

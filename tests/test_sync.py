@@ -628,3 +628,16 @@ def test_timestamps_in_the_future_do_not_hide_later_changes(sandbox, client):
 
     assert PortOut.objects.get(id=target).status == "canceled"
     assert PortOut.objects.get(id=other).status == "canceled"
+
+
+def test_full_sync_over_many_pages_fetched_concurrently(sandbox, client):
+    with TelnyxClient("KEYsandbox_test_key", base_url=sandbox.base_url, page_size=7) as small_pages:
+        sync.run_full_sync(client=client)
+        sandbox.state.change_status(pending_ids(sandbox, 1)[0], "canceled")
+        run = sync.run_full_sync(client=small_pages)
+
+    pages = -(-len(sandbox.state.portouts) // 7)
+    assert pages > sync.PAGE_WINDOW  # more pages than fetched ahead at once
+    assert run.api_requests == 1 + pages + 2  # events, every page, one changed port-out
+    assert run.progress_done == len(sandbox.state.portouts)
+    assert_cache_equals_sandbox(sandbox)
