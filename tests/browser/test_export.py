@@ -33,6 +33,8 @@ def test_export_filtered_list_and_download_it(
     assert page.locator(".message-success").count() == 1
     # The list polls (htmx) until the worker has written the file.
     link = page.wait_for_selector("a:has-text('Download CSV')", timeout=30_000)
+    # Telnyx's own report list is loaded into the page from the sandbox.
+    page.wait_for_selector("#telnyx-list table")
     screenshot(page, "reports-completed")
     report = Report.objects.get()
     assert report.filters == {"status": ["pending"]}
