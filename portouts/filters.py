@@ -223,6 +223,7 @@ class PortOutEventFilter(django_filters.FilterSet):
 
     event_type = django_filters.ChoiceFilter(
         label="Event type",
+        empty_label="Any type",
         choices=[
             ("portout.status_changed", "Status changed"),
             ("portout.new_comment", "New comment"),
