@@ -207,10 +207,11 @@ class PortOutFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
         queryset = super().filter_queryset(queryset)
-        # A stable order, so pages neither repeat nor skip rows between requests.
-        ordering = list(queryset.query.order_by) or ["-created_at"]
+        # A stable order, so pages neither repeat nor skip rows between requests. The id
+        # follows the direction of the first key, so one index can serve the whole order.
+        ordering = [str(o) for o in queryset.query.order_by] or ["-created_at"]
         if "id" not in ordering and "-id" not in ordering:
-            ordering.append("-id")
+            ordering.append("-id" if ordering[0].startswith("-") else "id")
         return queryset.order_by(*ordering)
 
 

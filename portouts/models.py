@@ -92,6 +92,14 @@ class PortOut(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="portout_status_created"),
             models.Index(fields=["status", "foc_date"], name="portout_status_foc"),
+            # The list: listed rows in creation order (default sort, deep pages, counts).
+            models.Index(fields=["vanished_at", "created_at", "id"], name="portout_listed_created"),
+            # The list filtered by status: index-only counts, FOC-date order.
+            models.Index(
+                fields=["status", "vanished_at", "foc_date", "id"], name="portout_status_listed_foc"
+            ),
+            # The freshness token of the list pages (latest sync).
+            models.Index(fields=["synced_at"], name="portout_synced"),
         ]
         permissions = [
             (

@@ -8,13 +8,17 @@ timeline reads each source once.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import Count, F, Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from portouts.models import (
     Comment,
@@ -220,11 +224,57 @@ def portout_list_base() -> QuerySet[PortOut]:
     return PortOut.objects.present().only(*LIST_COLUMNS)
 
 
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One row of the list, formatted once in Python (rendering 250 rows stays cheap)."""
+
+    portout: PortOut
+    url: str
+    more_numbers: int
+    foc: str
+    requested_foc: str
+    created: str
+    created_iso: str
+    status_label: str
+    status_class: str
+
+
+def _utc_day(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d") if value else ""
+
+
+def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
+    # reverse() once, then the ids are quoted into the same pattern.
+    marker = "__portout__"
+    pattern = reverse("portouts:detail", args=[marker])
+    rows = []
+    for p in portouts:
+        created = timezone.localtime(p.created_at) if p.created_at else None
+        rows.append(
+            ListRow(
+                portout=p,
+                url=pattern.replace(marker, quote(p.id, safe="")),
+                more_numbers=max(0, p.number_count - 1),
+                foc=_utc_day(p.foc_date),
+                requested_foc=_utc_day(p.requested_foc_date),
+                created=created.strftime("%Y-%m-%d %H:%M") if created else "",
+                created_iso=created.isoformat() if created else "",
+                status_label=p.status_label,
+                status_class=slugify(p.status) or "unknown",
+            )
+        )
+    return rows
+
+
 def cache_version() -> str:
     """A cheap token that changes whenever the cache or the audit trail changes."""
-    agg = PortOut.objects.aggregate(synced=Max("synced_at"), n=Count("id"))
+    # Both maxima come from an index. Rows are never deleted from the cache: a port-out
+    # Telnyx stops listing is flagged (vanished_at), and a stored row gets a new synced_at.
+    # One maximum per query: SQLite answers a lone MAX from the index, two by a full scan.
+    synced = PortOut.objects.aggregate(m=Max("synced_at"))["m"]
+    vanished = PortOut.objects.aggregate(m=Max("vanished_at"))["m"]
     last_action = ReviewAction.objects.aggregate(id=Max("id"), done=Max("finished_at"))
-    return _token(agg["synced"], agg["n"], last_action["id"], last_action["done"])
+    return _token(synced, vanished, last_action["id"], last_action["done"])
 
 
 def _token(*parts: object) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.forms import SelectMultiple
 from django.http import (
     Http404,
     HttpRequest,
@@ -29,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portouts import review, selectors
 from portouts.filters import PortOutFilter
 from portouts.forms import (
+    PAGE_SIZES,
     AuthorizeForm,
     CommentForm,
     DocumentUploadForm,
@@ -92,6 +94,34 @@ def _columns(current: str) -> list[dict[str, str]]:
     return columns
 
 
+def _filter_fields(form: Any) -> list[dict[str, Any]]:
+    """The secondary filters as plain values: hand-written inputs render far faster than
+    Django's template-based widgets, and this form is drawn on every list page."""
+    fields = []
+    for name, field in form.fields.items():
+        if name in PRIMARY_FILTERS:
+            continue
+        bound = form[name]
+        value = bound.value()
+        widget = field.widget
+        if isinstance(widget, SelectMultiple):
+            kind, value = "multi", [str(v) for v in (value or [])]
+        else:
+            kind = "date" if getattr(widget, "input_type", "") == "date" else "text"
+            value = "" if value is None else str(value)
+        fields.append(
+            {
+                "name": name,
+                "label": field.label,
+                "kind": kind,
+                "value": value,
+                "choices": [(str(v), label) for v, label in getattr(field, "choices", [])],
+                "errors": form.errors.get(name, []) if form.is_bound else [],
+            }
+        )
+    return fields
+
+
 def _export_url(request: HttpRequest) -> str:
     if not request.user.has_perm("portouts.request_report"):
         return ""
@@ -127,7 +157,9 @@ def portout_list(request: HttpRequest) -> HttpResponse:
         filter_errors["per_page"] = options.errors["per_page"]
     paginator = Paginator(queryset, options.page_size())
     page = paginator.get_page(request.GET.get("page"))
+    rows = selectors.list_rows(page.object_list)
 
+    more_filters = _filter_fields(filterset.form)
     query = request.GET.copy()
     query.pop("page", None)
     current_o = request.GET.get("o", "") if "o" not in filter_errors else ""
@@ -136,9 +168,14 @@ def portout_list(request: HttpRequest) -> HttpResponse:
         "filter_errors": filter_errors,
         "options": options,
         "page": page,
+        "rows": rows,
         "paginator": paginator,
         "columns": _columns(current_o),
-        "more_filters": [f for f in filterset.form if f.name not in PRIMARY_FILTERS],
+        "more_filters": more_filters,
+        "more_filters_open": bool(filter_errors) or any(f["value"] for f in more_filters),
+        "status_choices": PortOutStatus.choices,
+        "page_sizes": PAGE_SIZES,
+        "per_page": options.page_size(),
         "current_o": current_o,
         "version": version,
         "query": query.urlencode(),
