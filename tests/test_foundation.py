@@ -32,7 +32,8 @@ def _concrete(route: str) -> str:
     """Turn a route with converters into a path, with made-up values."""
     import re
 
-    path = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: "1" if m.group(1) == "int" else "x1", route)
+    values = {"int": "1", "uuid": "00000000-0000-4000-8000-000000000001"}
+    path = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: values.get(m.group(1) or "", "x1"), route)
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", "x1", path)
     return "/" + path.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\", "")
 
@@ -119,7 +120,9 @@ def test_healthz_reports_database_and_broker(client):
 
 
 def _production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a deployment never would.
+    unset = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         DEBUG="0",
         SECRET_KEY="p" * 20 + "-production-like-secret-for-the-deploy-check-0123456789",
