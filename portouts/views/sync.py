@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +33,9 @@ def sync_runs(request: HttpRequest) -> HttpResponse:
             "running": running,
             "can_sync": request.user.has_perm("portouts.sync_now"),
             "last_success": sync.last_successful_run(),
+            "incremental_every": settings.SYNC_INCREMENTAL_EVERY,
+            "full_crontab": settings.SYNC_FULL_CRONTAB,
+            "time_zone": settings.TIME_ZONE,
         },
     )
 
