@@ -184,6 +184,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=330
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SYNC_INCREMENTAL_EVERY = env.int("SYNC_INCREMENTAL_EVERY", default=60)
+# Days of Telnyx events a full sync stores (the port-out timeline shows them)
+SYNC_EVENTS_WINDOW_DAYS = env.int("SYNC_EVENTS_WINDOW_DAYS", default=30)
 SYNC_FULL_CRONTAB = env.str("SYNC_FULL_CRONTAB", default="15 2 * * *")
 _minute, _hour, _dom, _month, _dow = SYNC_FULL_CRONTAB.split()
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {

@@ -7,10 +7,14 @@ SupportingDocument, RejectionCode and (API-sourced) PortOutEvent rows.
   are fetched by a small thread pool), stores each page in one transaction with a constant
   number of queries, fetches comments/documents/rejection codes only where something
   changed, and flags port-outs Telnyx no longer lists (`vanished_at`, never deleted).
+  Before the listing it stores the events of the last SYNC_EVENTS_WINDOW_DAYS (paged the
+  same way; the port-out timeline shows them), marked processed: the listing reads every
+  port-out after them.
 * `run_incremental_sync` asks only for what changed since the last successful run:
   port-outs inserted since the inserted-at high-water mark and events since the event
   high-water mark (both minus an overlap), so its cost grows with the number of changes.
-* `refresh_portout` refetches one port-out (webhooks, after a review action).
+* `refresh_portout` refetches one port-out (webhooks, after a review action), with its
+  events when it fetches details.
 
 Every write happens in the main thread; worker threads only talk HTTP. A run stopped at
 any point leaves the cache consistent (each page is one transaction) and the high-water
@@ -31,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import phonenumbers
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
@@ -59,6 +64,8 @@ OVERLAP = timedelta(minutes=5)
 PAGE_WORKERS = 4
 PAGE_WINDOW = 2 * PAGE_WORKERS
 DETAIL_WORKERS = 8
+#: days of events a full sync stores when SYNC_EVENTS_WINDOW_DAYS is not set
+EVENTS_WINDOW_DAYS = 30
 #: rows per transaction when storing
 BATCH_SIZE = 500
 #: a running sync whose heartbeat is older than this is considered dead
@@ -727,11 +734,22 @@ def _run_now[R](fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
 def refresh_portout(
     portout_id: str, *, client: telnyx.TelnyxClient | None = None, details: bool = True
 ) -> PortOut:
-    """Refetch one port-out (and its comments, documents, rejection codes) and store it.
+    """Refetch one port-out (and its events, comments, documents, rejection codes) and
+    store it.
 
+    The events are listed before the port-out is read, so the stored port-out already
+    reflects them and they are stored as processed.
     Raises telnyx.NotFoundError when Telnyx no longer has it, after flagging it vanished.
     """
     api = _Api(client or telnyx.get_client())
+    events: list[telnyx.PortoutEvent] = []
+    if details:
+        for page in _each_page(
+            lambda number: api.call(
+                api.client.list_events_page, page_number=number, portout_id=portout_id
+            )
+        ):
+            events.extend(page.data)
     try:
         portout = api.call(api.client.get_portout, portout_id)
     except telnyx.NotFoundError:
@@ -744,8 +762,24 @@ def refresh_portout(
         raise telnyx.APIResponseValidationError(
             f"Telnyx answered GET /portouts/{portout_id} without an id."
         )
-    _store_batch([portout], timezone.now(), fetched)
+    now = timezone.now()
+    _store_batch([portout], now, fetched)
+    if events:
+        with transaction.atomic():
+            store_events(events)
+            mark_events_processed((e.id for e in events if e.id), now=now)
     return PortOut.objects.get(id=portout.id)
+
+
+def _each_page[P](fetch: Callable[[int], telnyx.Page[P]]) -> Iterator[telnyx.Page[P]]:
+    """Pages 1, 2, ... of a listing, one after the other, until Telnyx says there is no next."""
+    number = 1
+    while True:
+        page = fetch(number)
+        yield page
+        if not page.has_next:
+            return
+        number += 1
 
 
 def refresh_comments(portout_id: str, *, client: telnyx.TelnyxClient | None = None) -> None:
@@ -997,30 +1031,59 @@ def run_full_sync(
     )
 
 
-def _recent_events(api: _Api, started: datetime) -> datetime | None:
-    """Store the events of the last OVERLAP as already processed and return the newest
-    one's time (Telnyx's clock), before the listing starts.
+def _events_window() -> timedelta:
+    days = getattr(settings, "SYNC_EVENTS_WINDOW_DAYS", EVENTS_WINDOW_DAYS)
+    # Never less than OVERLAP: the next incremental run relies on those being processed.
+    return max(timedelta(days=days), OVERLAP)
 
-    The listing that follows reads every port-out after these events, so the next
-    incremental run, which looks back OVERLAP before the mark, need not refetch for them.
+
+def _store_window_events(
+    state: _Run, pool: ThreadPoolExecutor, started: datetime
+) -> datetime | None:
+    """Store the events of the last SYNC_EVENTS_WINDOW_DAYS as already processed, one
+    transaction per page, and return the newest one's time (Telnyx's clock).
+
+    Called before the port-out listing starts: the listing reads every port-out after
+    these events, so none of them needs a refetch, and the next incremental run, which
+    looks back OVERLAP before the mark, does not refetch for them. Every page asks for the
+    same closed range, so events arriving meanwhile do not shift the pages.
     """
-    page = api.call(api.client.list_events_page, page_number=1, created_at_gte=started - OVERLAP)
-    if page.data:
-        with transaction.atomic():
-            new = store_events(page.data)
-            mark_events_processed(new, now=started)
-    times = [e.created_at for e in page.data if e.created_at is not None]
-    return max(times) if times else None
+    api = state.api
+    since = started - _events_window()
+
+    def fetch(number: int) -> telnyx.Page[telnyx.PortoutEvent]:
+        return api.call(
+            api.client.list_events_page,
+            page_number=number,
+            created_at_gte=since,
+            created_at_lte=started,
+        )
+
+    first = fetch(1)
+    newest: datetime | None = None
+    pages = _PageFetcher(pool, fetch, first, first.meta.total_pages or 1)
+    try:
+        for page in pages:
+            with transaction.atomic():
+                store_events(page.data)
+                mark_events_processed((e.id for e in page.data if e.id), now=started)
+            for e in page.data:
+                if e.created_at is not None and (newest is None or e.created_at > newest):
+                    newest = e.created_at
+            state.count("events", len(page.data))
+            state.progress()
+    finally:
+        pages.cancel()
+    return newest
 
 
 def _full_body(state: _Run) -> dict[str, datetime | None]:
     api = state.api
     started = timezone.now()
-    # Events from now on are picked up by the next incremental run.
-    event_mark = _recent_events(api, started) or started
-    first = api.call(api.client.list_portouts_page, page_number=1)
-    total_pages = first.meta.total_pages or 1
-    state.progress(done=0, total=first.meta.total_results or len(first.data))
+
+    def fetch(number: int) -> telnyx.Page[telnyx.Portout]:
+        return api.call(api.client.list_portouts_page, page_number=number)
+
     seen: set[str] = set()
     inserted_high: datetime | None = None
     done = 0
@@ -1028,7 +1091,11 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
         ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="sync-page") as pages_pool,
         ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix="sync-detail") as detail_pool,
     ):
-        pages = _PageFetcher(api, pages_pool, first, total_pages)
+        # Events from now on are picked up by the next incremental run.
+        event_mark = _store_window_events(state, pages_pool, started) or started
+        first = fetch(1)
+        state.progress(done=0, total=first.meta.total_results or len(first.data))
+        pages = _PageFetcher(pages_pool, fetch, first, first.meta.total_pages or 1)
         try:
             for page in pages:
                 items = [p for p in page.data if p.id]
@@ -1062,34 +1129,30 @@ def _clamp(mark: datetime | None, limit: datetime) -> datetime | None:
     return None if mark is None else min(mark, limit)
 
 
-class _PageFetcher:
+class _PageFetcher[P]:
     """Pages 2..N fetched by a thread pool, in order, at most PAGE_WINDOW ahead of the
     page being stored (memory stays flat however big the account is)."""
 
     def __init__(
         self,
-        api: _Api,
         pool: ThreadPoolExecutor,
-        first: telnyx.Page[telnyx.Portout],
+        fetch: Callable[[int], telnyx.Page[P]],
+        first: telnyx.Page[P],
         total_pages: int,
     ) -> None:
-        self.api = api
         self.pool = pool
+        self.fetch = fetch
         self.first = first
         self.next_number = 2
         self.total_pages = total_pages
-        self.ahead: deque[Future[telnyx.Page[telnyx.Portout]]] = deque()
+        self.ahead: deque[Future[telnyx.Page[P]]] = deque()
 
     def _fill(self) -> None:
         while len(self.ahead) < PAGE_WINDOW and self.next_number <= self.total_pages:
-            self.ahead.append(
-                self.pool.submit(
-                    self.api.call, self.api.client.list_portouts_page, page_number=self.next_number
-                )
-            )
+            self.ahead.append(self.pool.submit(self.fetch, self.next_number))
             self.next_number += 1
 
-    def __iter__(self) -> Iterator[telnyx.Page[telnyx.Portout]]:
+    def __iter__(self) -> Iterator[telnyx.Page[P]]:
         self._fill()
         yield self.first
         while self.ahead:

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from portouts import sync, telnyx
+from portouts import selectors, sync, telnyx
 from portouts.models import (
     Comment,
     PortOut,
@@ -155,7 +155,7 @@ def test_second_full_sync_fetches_no_details_when_nothing_changed(sandbox, clien
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.counts.get("unchanged") == len(sandbox.state.portouts)
     assert "created" not in run.counts and "updated" not in run.counts
-    assert run.api_requests == 2  # newest event (high-water mark) + the one page
+    assert run.api_requests == 2  # the events of the window (one page) + the one page
     assert_cache_equals_sandbox(sandbox)
 
 
@@ -167,7 +167,8 @@ def test_full_sync_refetches_details_of_changed_portouts_only(sandbox, client):
     run = sync.run_full_sync(client=client)
 
     assert run.counts["updated"] == 1
-    assert run.api_requests == 2 + 2  # listing + comments and documents of the changed one
+    # events and port-out listings + comments and documents of the changed one
+    assert run.api_requests == 2 + 2
     assert PortOut.objects.get(id=target).status == "canceled"
 
 
@@ -637,7 +638,112 @@ def test_full_sync_over_many_pages_fetched_concurrently(sandbox, client):
         run = sync.run_full_sync(client=small_pages)
 
     pages = -(-len(sandbox.state.portouts) // 7)
+    event_pages = -(-len(window_events(sandbox, run)) // 7)
     assert pages > sync.PAGE_WINDOW  # more pages than fetched ahead at once
-    assert run.api_requests == 1 + pages + 2  # events, every page, one changed port-out
+    assert event_pages > sync.PAGE_WINDOW
+    # every events page, every port-out page, the changed port-out's comments and documents
+    assert run.api_requests == event_pages + pages + 2
     assert run.progress_done == len(sandbox.state.portouts)
     assert_cache_equals_sandbox(sandbox)
+
+
+# --------------------------------------------------------------------------- events
+
+
+def window_events(sandbox, run: SyncRun, days: int = 30) -> dict[str, tuple[str, str]]:
+    """The sandbox's events of a full run's window: id -> (port-out id, event type)."""
+    since = (run.started_at - timedelta(days=days)).timestamp()
+    with sandbox.state.lock:
+        events = list(sandbox.state.events.values())
+    near = [e.id for e in events if abs(e.created_ts - since) < 5]
+    assert not near, "an event on the window's edge would make the comparison ambiguous"
+    return {
+        e.id: (e.portout_id, e.event_type)
+        for e in events
+        if since <= e.created_ts <= run.started_at.timestamp() + 5
+    }
+
+
+def stored_events() -> dict[str, tuple[str, str]]:
+    return {
+        pk: (portout_id, event_type)
+        for pk, portout_id, event_type in PortOutEvent.objects.values_list(
+            "id", "portout_id", "event_type"
+        )
+    }
+
+
+def event_queries(ctx: CaptureQueriesContext) -> int:
+    return sum("portouts_portoutevent" in q["sql"] for q in ctx.captured_queries)
+
+
+@pytest.mark.parametrize("days", [30, 10])
+def test_full_sync_stores_the_events_of_the_window_once_and_processed(
+    sandbox, client, settings, days
+):
+    settings.SYNC_EVENTS_WINDOW_DAYS = days
+    with (
+        TelnyxClient("KEYsandbox_test_key", base_url=sandbox.base_url, page_size=7) as small,
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        run = sync.run_full_sync(client=small)
+    expected = window_events(sandbox, run, days)
+    with sandbox.state.lock:
+        assert len(expected) < len(sandbox.state.events)  # older events exist and are left out
+    assert stored_events() == expected
+    assert not PortOutEvent.objects.exclude(source="api").exists()
+    assert not PortOutEvent.objects.filter(processed_at__isnull=True).exists()
+    assert run.counts["events"] == len(expected)
+    pages = -(-len(expected) // 7)
+    # per events page: which ids are known, insert the new ones, mark them processed
+    assert event_queries(ctx) == 3 * pages
+
+    # A second run stores no duplicates, and the next incremental run refetches nothing.
+    with (
+        TelnyxClient("KEYsandbox_test_key", base_url=sandbox.base_url, page_size=7) as small,
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        again = sync.run_full_sync(client=small)
+    assert stored_events() == window_events(sandbox, again, days)
+    assert event_queries(ctx) == 2 * -(-len(window_events(sandbox, again, days)) // 7)
+    assert sync.run_incremental_sync(client=client).api_requests == 2
+
+
+def test_full_sync_events_show_on_the_portout_timeline(sandbox, client, viewer_client):
+    sync.run_full_sync(client=client)
+    with sandbox.state.lock:
+        pid, ids = next(
+            (pid, ids) for pid, ids in sandbox.state._events_by_portout.items() if len(ids) >= 2
+        )
+        types = {sandbox.state.events[i].event_type for i in ids}
+    assert set(PortOutEvent.objects.filter(portout_id=pid).values_list("id", flat=True)) == set(ids)
+    timeline = [i for i in selectors.portout_timeline(portout_id=pid) if i.kind == "event"]
+    assert {i.detail.id for i in timeline} == set(ids)
+    assert {i.detail.event_type for i in timeline} == types
+    html = viewer_client.get(reverse("portouts:detail", args=[pid])).content.decode()
+    for title in {i.title for i in timeline}:
+        assert title in html
+
+
+def test_refresh_portout_stores_its_events_once(sandbox, client):
+    pid = pending_ids(sandbox, 1)[0]
+    sandbox.state.change_foc_date(pid, datetime.now(UTC) + timedelta(days=6))
+    comment = sandbox.state.add_comment(pid, "Please confirm the account number")
+    with sandbox.state.lock:
+        expected = list(sandbox.state._events_by_portout[pid])
+
+    sync.refresh_portout(pid, client=client)
+    with CaptureQueriesContext(connection) as ctx:
+        sync.refresh_portout(pid, client=client)
+
+    rows = PortOutEvent.objects.filter(portout_id=pid)
+    assert sorted(rows.values_list("id", flat=True)) == sorted(expected)
+    assert rows.filter(source="api", processed_at__isnull=False).count() == len(expected)
+    assert PortOutEvent.objects.count() == len(expected)  # only this port-out's
+    assert Comment.objects.filter(id=comment.id).exists()
+    assert event_queries(ctx) == 2  # known ids, mark processed: nothing inserted twice
+
+    # Without details (after a review action) the events are not fetched.
+    before = len(sandbox.requests)
+    sync.refresh_portout(pid, client=client, details=False)
+    assert [r[1] for r in list(sandbox.requests)[before:]] == [f"/v2/portouts/{pid}"]
