@@ -34,6 +34,30 @@ def _day_start(value: date) -> datetime:
     return datetime.combine(value, time.min, tzinfo=UTC)
 
 
+class DayField(forms.DateField):
+    """A calendar day within a range the database can add a day to (no year 9999 overflow)."""
+
+    def clean(self, value: Any) -> date | None:  # type: ignore[override]
+        day = super().clean(value)
+        if day is not None and not 1900 <= day.year <= 9998:
+            raise ValidationError("Enter a date between 1900 and 9998.", code="out_of_range")
+        return day
+
+
+class DayFilter(django_filters.DateFilter):
+    field_class = DayField
+
+
+def on_or_after(queryset: QuerySet[Any], name: str, value: date) -> QuerySet[Any]:
+    """From the start of that (UTC) day."""
+    return queryset.filter(**{f"{name}__gte": _day_start(value)})
+
+
+def on_or_before(queryset: QuerySet[Any], name: str, value: date) -> QuerySet[Any]:
+    """Up to the end of that (UTC) day, as the API client sends an upper-bound date."""
+    return queryset.filter(**{f"{name}__lt": _day_start(value) + timedelta(days=1)})
+
+
 class PhoneNumberField(forms.CharField):
     def clean(self, value: Any) -> str:
         value = super().clean(value)
@@ -116,26 +140,24 @@ class PortOutFilter(django_filters.FilterSet):
     support_key = django_filters.CharFilter(lookup_expr="icontains", label="Support key")
     country_code = CountryCodeFilter(field_name="country_code", label="Country")
     country_code_in = CountryCodesFilter(method="filter_country_code_in", label="Countries")
-    foc_date = django_filters.DateFilter(
-        method="filter_foc_date", label="FOC date", widget=_date_widget()
-    )
-    inserted_at_gte = django_filters.DateFilter(
-        method="filter_day_gte",
+    foc_date = DayFilter(method="filter_foc_date", label="FOC date", widget=_date_widget())
+    inserted_at_gte = DayFilter(
+        method=on_or_after,
         field_name="inserted_at",
         label="Created from",
         widget=_date_widget(),
     )
-    inserted_at_lte = django_filters.DateFilter(
-        method="filter_day_lte", field_name="inserted_at", label="Created to", widget=_date_widget()
+    inserted_at_lte = DayFilter(
+        method=on_or_before, field_name="inserted_at", label="Created to", widget=_date_widget()
     )
-    ported_out_at_gte = django_filters.DateFilter(
-        method="filter_day_gte",
+    ported_out_at_gte = DayFilter(
+        method=on_or_after,
         field_name="ported_out_at",
         label="Ported out from",
         widget=_date_widget(),
     )
-    ported_out_at_lte = django_filters.DateFilter(
-        method="filter_day_lte",
+    ported_out_at_lte = DayFilter(
+        method=on_or_before,
         field_name="ported_out_at",
         label="Ported out to",
         widget=_date_widget(),
@@ -194,17 +216,6 @@ class PortOutFilter(django_filters.FilterSet):
         start = _day_start(value)
         return queryset.filter(foc_date__gte=start, foc_date__lt=start + timedelta(days=1))
 
-    def filter_day_gte(
-        self, queryset: QuerySet[PortOut], name: str, value: date
-    ) -> QuerySet[PortOut]:
-        return queryset.filter(**{f"{name}__gte": _day_start(value)})
-
-    def filter_day_lte(
-        self, queryset: QuerySet[PortOut], name: str, value: date
-    ) -> QuerySet[PortOut]:
-        # An upper bound date covers that whole day, as in the API client.
-        return queryset.filter(**{f"{name}__lt": _day_start(value) + timedelta(days=1)})
-
     def filter_queryset(self, queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
         queryset = super().filter_queryset(queryset)
         # A stable order, so pages neither repeat nor skip rows between requests. The id
@@ -231,11 +242,11 @@ class PortOutEventFilter(django_filters.FilterSet):
             ("portout.foc_date_changed", "FOC date changed"),
         ],
     )
-    created_from = django_filters.DateFilter(
-        method="filter_day_gte", field_name="created_at", label="From", widget=_date_widget()
+    created_from = DayFilter(
+        method=on_or_after, field_name="created_at", label="From", widget=_date_widget()
     )
-    created_to = django_filters.DateFilter(
-        method="filter_day_lte", field_name="created_at", label="To", widget=_date_widget()
+    created_to = DayFilter(
+        method=on_or_before, field_name="created_at", label="To", widget=_date_widget()
     )
     portout = django_filters.CharFilter(
         field_name="portout_id", lookup_expr="exact", label="Port-out id"
@@ -244,17 +255,6 @@ class PortOutEventFilter(django_filters.FilterSet):
     class Meta:
         model = PortOutEvent
         fields: list[str] = []
-
-    def filter_day_gte(
-        self, queryset: QuerySet[PortOutEvent], name: str, value: date
-    ) -> QuerySet[PortOutEvent]:
-        return queryset.filter(**{f"{name}__gte": _day_start(value)})
-
-    def filter_day_lte(
-        self, queryset: QuerySet[PortOutEvent], name: str, value: date
-    ) -> QuerySet[PortOutEvent]:
-        # The end date covers that whole (UTC) day.
-        return queryset.filter(**{f"{name}__lt": _day_start(value) + timedelta(days=1)})
 
     def filter_queryset(self, queryset: QuerySet[PortOutEvent]) -> QuerySet[PortOutEvent]:
         # Newest first, with the id as a tie-breaker so pages neither repeat nor skip rows.
