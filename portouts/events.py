@@ -53,7 +53,7 @@ class RepublishResult:
 
 
 def republish_event(
-    *, event_id: str, user: Any, client: TelnyxClient | None = None
+    *, event: PortOutEvent, user: Any, client: TelnyxClient | None = None
 ) -> RepublishResult:
     """Ask Telnyx to deliver an event again, recorded as a ReviewAction (kind republish).
 
@@ -61,12 +61,12 @@ def republish_event(
     attempt is kept even when the request dies half-way. Telnyx creates no new event and
     sends only to the channels subscribed now.
     """
-    event = PortOutEvent.objects.filter(pk=event_id).only("id", "event_type", "portout_id").first()
+    event_id = event.id
     action = ReviewAction.objects.create(
         user=user,
         kind=ReviewAction.Kind.REPUBLISH,
-        portout_id=(event.portout_id if event else "") or None,
-        inputs={"event_id": event_id, "event_type": event.event_type if event else ""},
+        portout_id=event.portout_id or None,
+        inputs={"event_id": event_id, "event_type": event.event_type},
     )
     try:
         (client or get_client()).republish_event(event_id)

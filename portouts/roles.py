@@ -26,3 +26,6 @@ ROLE_PERMISSIONS = {
     VIEWER: VIEW_PERMISSIONS,
     REVIEWER: VIEW_PERMISSIONS + REVIEW_PERMISSIONS,
 }
+
+# Checked by every view that sends a decision, comment, document or republish to Telnyx.
+REVIEW_PERMISSION = "portouts.review_portout"

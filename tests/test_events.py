@@ -220,3 +220,16 @@ def test_republish_reaches_the_sandbox_which_delivers_the_event_again(
     )
     action = ReviewAction.objects.get(kind=ReviewAction.Kind.REPUBLISH)
     assert action.outcome == ReviewAction.Outcome.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_republish_of_an_unknown_event_is_404_and_never_reaches_telnyx(
+    reviewer_client, telnyx_mock
+):
+    route = telnyx_mock.post(url__regex=r".*/portouts/events/.*/republish").respond(204)
+    response = reviewer_client.post(
+        reverse("portouts:event_republish", args=["00000000-0000-4000-8000-00000000dead"])
+    )
+    assert response.status_code == 404
+    assert not route.called
+    assert not ReviewAction.objects.exists()

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from portouts import events as event_service
 from portouts.filters import PortOutEventFilter
 from portouts.models import PortOut, PortOutEvent
+from portouts.roles import REVIEW_PERMISSION
 
 PER_PAGE = 50
-REVIEW_PERMISSION = "portouts.review_portout"
 
 
 @require_GET
@@ -50,7 +50,11 @@ def event_republish(request: HttpRequest, event_id: str) -> HttpResponse:
     """Ask Telnyx to deliver one event again; the outcome is shown and audited."""
     if not request.user.has_perm(REVIEW_PERMISSION):
         raise PermissionDenied("You may not republish events.")
-    result = event_service.republish_event(event_id=event_id, user=request.user)
+    # Only events the dashboard knows of: an unknown id is a 404 and never reaches Telnyx.
+    event = get_object_or_404(
+        PortOutEvent.objects.only("id", "event_type", "portout_id"), pk=event_id
+    )
+    result = event_service.republish_event(event=event, user=request.user)
     if result.ok:
         messages.success(request, result.message)
     else:
