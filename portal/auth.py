@@ -1,4 +1,10 @@
-"""Sign-in with throttling of failed attempts, per username and per client address."""
+"""Sign-in with throttling of failed attempts.
+
+Failures are counted per (user name, client address) pair, so someone guessing passwords
+from one address cannot lock a reviewer out everywhere, plus a higher limit per address
+against spraying many user names. Behind a reverse proxy, set TRUSTED_PROXY_COUNT so the
+client address is read from X-Forwarded-For instead of being the proxy's.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +14,44 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
 
-def _client_address(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the hop TRUSTED_PROXY_COUNT proxies back."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
-def _keys(request: HttpRequest, username: str) -> list[str]:
-    digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return [f"login-fail:user:{digest}", f"login-fail:addr:{_client_address(request)}"]
+def _keys(request: HttpRequest, username: str) -> dict[str, int]:
+    """Cache keys of the counters that apply to this attempt, with their limits."""
+    address = client_address(request)
+    pair = hashlib.sha256(f"{username.strip().lower()}|{address}".encode()).hexdigest()[:32]
+    return {
+        f"login-fail:pair:{pair}": settings.LOGIN_FAILURE_LIMIT,
+        f"login-fail:addr:{address}": settings.LOGIN_FAILURE_ADDRESS_LIMIT,
+    }
 
 
 def is_throttled(request: HttpRequest, username: str) -> bool:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    return any((cache.get(key) or 0) >= limit for key in _keys(request, username))
+    return any((cache.get(key) or 0) >= limit for key, limit in _keys(request, username).items())
 
 
 def record_failure(request: HttpRequest, username: str) -> None:
+    # get + set rather than incr: incr on some backends resets the expiry to the default.
     for key in _keys(request, username):
-        cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+        cache.set(key, (cache.get(key) or 0) + 1, timeout=settings.LOGIN_FAILURE_WINDOW)
 
 
 def clear_failures(request: HttpRequest, username: str) -> None:
-    cache.delete_many(_keys(request, username))
+    pair_key = next(iter(_keys(request, username)))
+    cache.delete(pair_key)
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -47,25 +63,22 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self) -> dict[str, object]:
-        username = self.data.get("username", "")
-        if is_throttled(self.request, username):  # type: ignore[arg-type]
-            raise self.get_throttled_error()
+        username = str(self.data.get("username", ""))
+        request = self.request
+        assert request is not None  # LoginView always passes it
+        if is_throttled(request, username):
+            raise ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
+            )
         try:
             cleaned = super().clean()
-        except Exception:
-            record_failure(self.request, username)  # type: ignore[arg-type]
+        except ValidationError:
+            record_failure(request, username)
             raise
-        clear_failures(self.request, username)  # type: ignore[arg-type]
+        clear_failures(request, username)
         return cleaned
-
-    def get_throttled_error(self) -> Exception:
-        from django.core.exceptions import ValidationError
-
-        return ValidationError(
-            self.error_messages["throttled"],
-            code="throttled",
-            params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
-        )
 
 
 class LoginView(auth_views.LoginView):

@@ -76,17 +76,58 @@ def test_sign_in_then_dashboard_shell(client, viewer):
     assert b"Sign out" in page.content
 
 
+def _sign_in(client, password, address="10.0.0.1", **extra):
+    return client.post(
+        reverse("login"),
+        {"username": "vera", "password": password},
+        REMOTE_ADDR=address,
+        **extra,
+    )
+
+
 @pytest.mark.django_db
 def test_failed_sign_ins_are_throttled(client, viewer, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     for _ in range(3):
-        response = client.post(reverse("login"), {"username": "vera", "password": "wrong"})
-        assert response.status_code == 200
+        assert _sign_in(client, "wrong").status_code == 200
     # Even the right password is refused while throttled.
-    response = client.post(reverse("login"), {"username": "vera", "password": PASSWORD})
+    response = _sign_in(client, PASSWORD)
     assert response.status_code == 429
     assert b"Too many failed sign-ins" in response.content
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_guessing_from_one_address_does_not_lock_the_user_out_elsewhere(client, viewer, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(3):
+        _sign_in(client, "wrong", address="203.0.113.9")
+    assert _sign_in(client, PASSWORD, address="203.0.113.9").status_code == 429
+    assert _sign_in(client, PASSWORD, address="198.51.100.7").status_code == 302
+
+
+@pytest.mark.django_db
+def test_many_user_names_from_one_address_are_throttled(client, viewer, settings):
+    settings.LOGIN_FAILURE_ADDRESS_LIMIT = 4
+    for n in range(4):
+        client.post(
+            reverse("login"), {"username": f"guess{n}", "password": "x"}, REMOTE_ADDR="10.9.9.9"
+        )
+    assert _sign_in(client, PASSWORD, address="10.9.9.9").status_code == 429
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_the_forwarded_client_address_counts(client, viewer, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.254"
+    for _ in range(2):
+        _sign_in(client, "wrong", address=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    blocked = _sign_in(client, PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert blocked.status_code == 429
+    # Another client behind the same proxy still signs in.
+    allowed = _sign_in(client, PASSWORD, address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert allowed.status_code == 302
 
 
 @pytest.mark.django_db
