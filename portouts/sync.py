@@ -1264,36 +1264,30 @@ def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | No
     # 1. New port-outs (ordered newest first, usually a single page).
     fetched: dict[str, telnyx.Portout] = {}
     inserted_high = previous.inserted_at_high_water
-    number = 1
-    while True:
-        page = api.call(
+    for page in _each_page(
+        lambda number: api.call(
             api.client.list_portouts_page, page_number=number, inserted_at_gte=inserted_since
         )
+    ):
         for p in page.data:
             if p.id:
                 fetched[p.id] = p
                 if p.inserted_at and (inserted_high is None or p.inserted_at > inserted_high):
                     inserted_high = p.inserted_at
-        if not page.has_next:
-            break
-        number += 1
 
     # 2. Events since the last mark: store each once, then decide what to refetch.
     events: dict[str, telnyx.PortoutEvent] = {}
     event_high = previous.event_high_water
-    number = 1
-    while True:
-        epage = api.call(
+    for epage in _each_page(
+        lambda number: api.call(
             api.client.list_events_page, page_number=number, created_at_gte=events_since
         )
+    ):
         for e in epage.data:
             if e.id:
                 events[e.id] = e
                 if e.created_at and (event_high is None or e.created_at > event_high):
                     event_high = e.created_at
-        if not epage.has_next:
-            break
-        number += 1
     state.count("events", len(events))
     with transaction.atomic():
         store_events(events.values())
