@@ -29,3 +29,6 @@ ROLE_PERMISSIONS = {
 
 # Checked by every view that sends a decision, comment, document or republish to Telnyx.
 REVIEW_PERMISSION = "portouts.review_portout"
+
+# Every page of the port-out app needs this (Viewer and Reviewer have it).
+VIEW_PERMISSION = "portouts.view_portout"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -27,6 +29,24 @@ def pytest_report_header(config) -> list[str]:
         f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db['NAME']})",
         f"celery broker: {settings.CELERY_BROKER_URL.split('://', 1)[0]}",
     ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_file_cache(tmp_path_factory):
+    """Without Redis the cache is a folder: give this run its own, shared with the workers
+    it starts (they inherit CACHE_DIR), so other runs and a running demo never touch it."""
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    default = django_settings.CACHES["default"]
+    if not default["BACKEND"].endswith("FileBasedCache"):
+        yield
+        return
+    location = str(tmp_path_factory.mktemp("cache"))
+    os.environ["CACHE_DIR"] = location
+    with override_settings(CACHES={"default": {**default, "LOCATION": location}}):
+        yield
+    os.environ.pop("CACHE_DIR", None)
 
 
 @pytest.fixture(autouse=True)

@@ -203,3 +203,25 @@ def test_production_refuses_to_start_without_allowed_hosts():
     )
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must list" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_signed_in_user_without_a_role_sees_no_port_out_data(client, django_user_model):
+    django_user_model.objects.create_user(username="nobody", password=PASSWORD)
+    client.login(username="nobody", password=PASSWORD)
+    for name in ("portouts:queue", "portouts:list", "portouts:events", "portouts:reports"):
+        response = client.get(reverse(name))
+        assert response.status_code == 403, name
+        assert b"no role in the dashboard" in response.content
+    assert client.get("/healthz").status_code in (200, 503)
+
+
+@pytest.mark.django_db
+def test_htmx_request_with_an_expired_session_redirects_the_whole_page(client):
+    response = client.get(
+        reverse("portouts:list") + "?status=pending",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/portouts/?status=pending",
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("login") + "?next=/portouts/%3Fstatus%3Dpending"

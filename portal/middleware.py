@@ -1,0 +1,68 @@
+"""Access to the dashboard: a signed-in user, and a role for the port-out pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
+
+from portouts.roles import VIEW_PERMISSION
+
+
+class SignInRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's LoginRequiredMiddleware, plus a full-page redirect for htmx requests.
+
+    An htmx request from a page whose session expired would otherwise swap the sign-in
+    page into a fragment; HX-Redirect makes the browser go to sign-in and come back to
+    the page the user was on.
+    """
+
+    def handle_no_permission(
+        self, request: HttpRequest, view_func: Callable[..., Any]
+    ) -> HttpResponse:
+        if getattr(request, "htmx", False):
+            current = request.headers.get("HX-Current-URL") or request.get_full_path()
+            parts = urlsplit(current)
+            next_path = parts.path + (f"?{parts.query}" if parts.query else "")
+            login = redirect_to_login(next_path, resolve_url(self.get_login_url(view_func)))
+            return HttpResponseClientRedirect(login["Location"])
+        return super().handle_no_permission(request, view_func)
+
+
+class RoleRequiredMiddleware:
+    """Every page of the port-out app needs a role (Viewer or Reviewer), not just a sign-in.
+
+    Views open to everyone (sign-in, /healthz, the signed webhook) are marked with
+    login_not_required and pass; the admin site has its own staff checks.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
+        if not getattr(view_func, "login_required", True):
+            return
+        match = request.resolver_match
+        if match is None or match.app_name != "portouts":
+            return
+        if request.user.is_authenticated and not request.user.has_perm(VIEW_PERMISSION):
+            raise PermissionDenied(
+                "Your account has no role in the dashboard yet. Ask an administrator to make "
+                "you a Viewer or a Reviewer."
+            )
