@@ -24,7 +24,7 @@ class SignInRequiredMiddleware(LoginRequiredMiddleware):
     the page the user was on.
     """
 
-    def handle_no_permission(
+    def handle_no_permission(  # type: ignore[override]  # HX-Redirect is a 200, not a 302
         self, request: HttpRequest, view_func: Callable[..., Any]
     ) -> HttpResponse:
         if getattr(request, "htmx", False):
