@@ -103,12 +103,12 @@ def _child(
 
 
 def _set_workers(sync: Any, page_workers: int, detail_workers: int) -> None:
-    """Thread counts of the bulk sync (0 = the module's own)."""
+    """Thread counts of the bulk full sync (0 = the sync's own)."""
     if page_workers:
-        sync.PAGE_WORKERS = page_workers
-        sync.PAGE_WINDOW = 2 * page_workers
+        sync.full.PAGE_WORKERS = page_workers
+        sync.full.PAGE_WINDOW = 2 * page_workers
     if detail_workers:
-        sync.DETAIL_WORKERS = detail_workers
+        sync.full.DETAIL_WORKERS = detail_workers
 
 
 def _naive_full_sync(client: Any) -> None:
@@ -224,10 +224,14 @@ def _serve_sandbox(port: int, count: int) -> None:
                 _make_changes(server.state, int(arg))
             state = server.state
             with state.lock:
-                since = state.now() - 30 * 86400
+                # The full sync stores the window's events up to its start; those dated
+                # later (the seed has a few in the future) come with the next incremental.
+                now = state.now()
                 reply = {
                     "comments": sum(len(c) for c in state.comments.values()),
-                    "events": sum(1 for e in state.events.values() if e.created_ts >= since),
+                    "events": sum(
+                        1 for e in state.events.values() if now - 30 * 86400 <= e.created_ts <= now
+                    ),
                 }
             print(json.dumps(reply), flush=True)
     finally:

@@ -496,7 +496,7 @@ def test_a_database_error_in_a_batch_falls_back_to_row_by_row(monkeypatch, caplo
             raise DataError("value too long")
         return real(portouts, now, existing, details)
 
-    monkeypatch.setattr(sync, "_write_batch", flaky)
+    monkeypatch.setattr(sync.store, "_write_batch", flaky)
     items = [telnyx.Portout.from_api(portout_json(id=i)) for i in ("a", "bad", "c")]
     result = sync.store_portouts(items)
     assert sorted(PortOut.objects.values_list("id", flat=True)) == ["a", "c"]

@@ -1,0 +1,143 @@
+"""Talking to Telnyx for the sync: a client wrapper counting calls, concurrent detail
+fetches, and paging (one page after another, or pages fetched ahead by a thread pool).
+
+Worker threads only talk HTTP here; every write stays in the calling (main) thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from portouts import telnyx
+from portouts.models import PortOutStatus
+from portouts.sync.store import Details
+
+logger = logging.getLogger("portouts.sync")
+
+T = TypeVar("T")
+
+
+class _Api:
+    """The client plus a thread-safe count of the API calls this run made."""
+
+    def __init__(self, client: telnyx.TelnyxClient) -> None:
+        self.client = client
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            self.requests += 1
+        return fn(*args, **kwargs)
+
+    def fetch_details(
+        self, plan: dict[str, set[str]], *, pool: ThreadPoolExecutor | None
+    ) -> dict[str, Details]:
+        """Fetch, concurrently, what `plan` asks per port-out: "comments", "documents",
+        "codes" (eligible rejection codes).
+
+        A port-out Telnyx answers 404 for (gone meanwhile) is left out; other errors raise.
+        """
+        methods: dict[str, Callable[[str], Any]] = {
+            "comments": self.client.list_comments,
+            "documents": self.client.list_supporting_documents,
+            "codes": self.client.list_rejection_codes,
+        }
+        submit = pool.submit if pool is not None else _run_now
+        jobs = [
+            (pid, what, submit(self.call, methods[what], pid))
+            for pid, kinds in plan.items()
+            for what in ("comments", "documents", "codes")
+            if what in kinds
+        ]
+        out: dict[str, Details] = {}
+        gone: set[str] = set()
+        for pid, what, future in jobs:
+            try:
+                value = future.result()
+            except telnyx.NotFoundError:
+                gone.add(pid)
+                continue
+            d = out.setdefault(pid, Details())
+            if what == "comments":
+                d.comments = value
+            elif what == "documents":
+                d.documents = value
+            else:
+                d.rejection_codes = value
+        for pid in gone:
+            logger.info("Port-out %s disappeared while its details were fetched", pid)
+            out.pop(pid, None)
+        return out
+
+
+def _full_plan(portout: telnyx.Portout) -> set[str]:
+    """Everything about a port-out: comments, documents, and codes while it is pending."""
+    kinds = {"comments", "documents"}
+    if portout.status == PortOutStatus.PENDING:
+        kinds.add("codes")
+    return kinds
+
+
+def _run_now[R](fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
+    future: Future[R] = Future()
+    try:
+        future.set_result(fn(*args, **kwargs))
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller via the future
+        future.set_exception(exc)
+    return future
+
+
+def _each_page[P](fetch: Callable[[int], telnyx.Page[P]]) -> Iterator[telnyx.Page[P]]:
+    """Pages 1, 2, ... of a listing, one after the other, until Telnyx says there is no next."""
+    number = 1
+    while True:
+        page = fetch(number)
+        yield page
+        if not page.has_next:
+            return
+        number += 1
+
+
+class _PageFetcher[P]:
+    """Pages 2..N fetched by a thread pool, in order, at most `window` pages ahead of the
+    page being stored (memory stays flat however big the account is)."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        fetch: Callable[[int], telnyx.Page[P]],
+        first: telnyx.Page[P],
+        total_pages: int,
+        *,
+        window: int,
+    ) -> None:
+        self.pool = pool
+        self.fetch = fetch
+        self.window = window
+        self.first = first
+        self.next_number = 2
+        self.total_pages = total_pages
+        self.ahead: deque[Future[telnyx.Page[P]]] = deque()
+
+    def _fill(self) -> None:
+        while len(self.ahead) < self.window and self.next_number <= self.total_pages:
+            self.ahead.append(self.pool.submit(self.fetch, self.next_number))
+            self.next_number += 1
+
+    def __iter__(self) -> Iterator[telnyx.Page[P]]:
+        self._fill()
+        yield self.first
+        while self.ahead:
+            page = self.ahead.popleft().result()
+            self._fill()
+            yield page
+
+    def cancel(self) -> None:
+        for future in self.ahead:
+            future.cancel()

@@ -1,0 +1,241 @@
+"""One sync at a time, recorded: the lock, SyncRun rows (progress, counts, heartbeat,
+high-water marks) and the frame every run executes in."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from portouts import telnyx
+from portouts.models import SyncRun
+from portouts.sync.fetch import _Api
+from portouts.sync.store import StoreResult
+
+logger = logging.getLogger("portouts.sync")
+
+#: a running sync whose heartbeat is older than this is considered dead
+STALE_AFTER = timedelta(minutes=5)
+LOCK_KEY = "portouts:sync-lock"
+LOCK_TTL = int(STALE_AFTER.total_seconds())
+
+
+class SyncAlreadyRunning(Exception):
+    """Another sync holds the lock; this one did not start."""
+
+
+class SyncLock:
+    """At most one sync at a time, across processes: a cache entry with a TTL.
+
+    The holder refreshes the TTL on every heartbeat; a crashed worker's lock expires after
+    LOCK_TTL seconds, and its SyncRun (still "running", stale heartbeat) is marked failed
+    by the next run.
+    """
+
+    def __init__(self) -> None:
+        self.token = uuid.uuid4().hex
+        self.held = False
+        # One sync per database (several test databases may share one cache).
+        self.key = f"{LOCK_KEY}:{connection.settings_dict['NAME']}"
+
+    def acquire(self) -> bool:
+        self.held = bool(cache.add(self.key, self.token, LOCK_TTL))
+        return self.held
+
+    def refresh(self) -> None:
+        if self.held and cache.get(self.key) == self.token:
+            cache.touch(self.key, LOCK_TTL)
+        elif self.held:
+            # Expired (a very long pause) or taken over: take it again if free.
+            cache.add(self.key, self.token, LOCK_TTL)
+
+    def release(self) -> None:
+        if self.held and cache.get(self.key) == self.token:
+            cache.delete(self.key)
+        self.held = False
+
+
+def fail_stale_runs(*, now: datetime | None = None) -> int:
+    """Mark runs left "running" by a stopped worker (stale heartbeat) as failed."""
+    now = now or timezone.now()
+    cutoff = now - STALE_AFTER
+    stale = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    return stale.update(status=SyncRun.Status.FAILED, finished_at=now, error="worker stopped")
+
+
+def running_sync() -> SyncRun | None:
+    """The full/incremental run in progress, if any (stale ones are failed first)."""
+    fail_stale_runs()
+    return (
+        SyncRun.objects.filter(
+            status=SyncRun.Status.RUNNING, kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL]
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def last_successful_run() -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(
+            status=SyncRun.Status.SUCCEEDED,
+            kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL],
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def queue_run(*, kind: str, triggered_by: str) -> SyncRun:
+    """A run row created before its task starts, so a page can show its progress at once.
+
+    The task picks it up through `run_id`; a run never picked up is failed as stale later.
+    """
+    return SyncRun.objects.create(
+        kind=kind, triggered_by=triggered_by[:64], heartbeat_at=timezone.now()
+    )
+
+
+def abandon_run(run_id: int | None, *, reason: str) -> None:
+    """Fail a queued run that will not start (another sync held the lock)."""
+    if run_id is not None:
+        SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.FAILED, finished_at=timezone.now(), error=reason
+        )
+
+
+class _Run:
+    """A SyncRun being recorded: progress, counts, heartbeat."""
+
+    def __init__(
+        self,
+        run: SyncRun,
+        lock: SyncLock,
+        api: _Api,
+        on_progress: Callable[[SyncRun], None] | None,
+    ) -> None:
+        self.run = run
+        self.lock = lock
+        self.api = api
+        self.on_progress = on_progress
+        self.counts: dict[str, int] = {}
+
+    def count(self, key: str, n: int = 1) -> None:
+        if n:
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def add_store(self, result: StoreResult) -> None:
+        self.count("created", result.created)
+        self.count("updated", result.updated)
+        self.count("unchanged", result.unchanged)
+        self.count("skipped", result.skipped)
+        self.count("stale", result.stale)
+
+    def progress(self, *, done: int | None = None, total: int | None = None) -> None:
+        """Save progress and the heartbeat (one UPDATE) and refresh the lock."""
+        run = self.run
+        if done is not None:
+            run.progress_done = done
+        if total is not None:
+            run.progress_total = total
+        run.heartbeat_at = timezone.now()
+        run.counts = dict(self.counts)
+        run.api_requests = self.api.requests
+        SyncRun.objects.filter(pk=run.pk).update(
+            progress_done=run.progress_done,
+            progress_total=run.progress_total,
+            heartbeat_at=run.heartbeat_at,
+            counts=run.counts,
+            api_requests=run.api_requests,
+        )
+        self.lock.refresh()
+        if self.on_progress is not None:
+            self.on_progress(run)
+
+
+def _begin(kind: str, triggered_by: str, run_id: int | None) -> tuple[SyncRun, SyncLock]:
+    lock = SyncLock()
+    fail_stale_runs()
+    if not lock.acquire():
+        raise SyncAlreadyRunning("Another sync is running.")
+    now = timezone.now()
+    run: SyncRun | None = None
+    if run_id is not None:
+        run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).first()
+    if run is None:
+        run = SyncRun.objects.create(kind=kind, triggered_by=triggered_by[:64], heartbeat_at=now)
+    else:
+        run.kind = kind
+        run.heartbeat_at = now
+        run.save(update_fields=["kind", "heartbeat_at"])
+    return run, lock
+
+
+def _finish(
+    state: _Run, *, error: str = "", high_water: dict[str, datetime | None] | None = None
+) -> SyncRun:
+    run = state.run
+    run.status = SyncRun.Status.FAILED if error else SyncRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.heartbeat_at = run.finished_at
+    run.error = error
+    run.counts = dict(state.counts)
+    run.api_requests = state.api.requests
+    fields = ["status", "finished_at", "heartbeat_at", "error", "counts", "api_requests"]
+    if not error:
+        run.progress_done = max(run.progress_done, run.progress_total or 0)
+        fields.append("progress_done")
+        for name, value in (high_water or {}).items():
+            setattr(run, name, value)
+            fields.append(name)
+    run.save(update_fields=fields)
+    if state.on_progress is not None:
+        state.on_progress(run)
+    return run
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:2000]
+
+
+def _execute(
+    kind: str,
+    body: Callable[[_Run], dict[str, datetime | None]],
+    *,
+    triggered_by: str,
+    client: telnyx.TelnyxClient | None,
+    run_id: int | None,
+    on_progress: Callable[[SyncRun], None] | None,
+) -> SyncRun:
+    run, lock = _begin(kind, triggered_by, run_id)
+    state = _Run(run, lock, _Api(client or telnyx.get_client()), on_progress)
+    try:
+        try:
+            high_water = body(state)
+        except Exception as exc:
+            logger.exception("%s sync failed", kind.capitalize())
+            _finish(state, error=_error_text(exc))
+            raise
+        return _finish(state, high_water=high_water)
+    finally:
+        lock.release()
+
+
+def _latest(mark: datetime | None, times: Iterable[datetime | None]) -> datetime | None:
+    """A high-water mark moved on to the latest of `times` (None ones ignored)."""
+    return max((t for t in (mark, *times) if t is not None), default=None)
+
+
+def _clamp(mark: datetime | None, limit: datetime) -> datetime | None:
+    """A high-water mark never goes past the run's start on our clock: one odd timestamp
+    in the future must not make later runs skip what happens until then."""
+    return None if mark is None else min(mark, limit)
