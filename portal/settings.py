@@ -20,8 +20,15 @@ env = environ.Env()
 # A developer's own overrides (git-ignored); real environment variables win.
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _path(name: str, default: Path) -> Path:
+    """A folder from the environment, absolute; unset or empty means the default."""
+    return Path(env.str(name, default="") or default).resolve()
+
+
 # Local state of a development run: SQLite database, broker folders, media, beat schedule.
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = _path("VAR_DIR", BASE_DIR / "var")
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -129,11 +136,11 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT = _path("STATIC_ROOT", VAR_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_ROOT = _path("MEDIA_ROOT", VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -155,12 +162,12 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": env.str("CACHE_DIR", default=str(VAR_DIR / "cache")),
+            "LOCATION": str(_path("CACHE_DIR", VAR_DIR / "cache")),
         }
     }
 
 # --- Celery -------------------------------------------------------------------------------
-CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
+CELERY_BROKER_DIR = _path("CELERY_BROKER_DIR", VAR_DIR / "broker")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
@@ -215,6 +222,12 @@ CELERY_BEAT_SCHEDULE["reports-poll-telnyx"] = {
 }
 CELERY_BEAT_SCHEDULE["reports-expire"] = {
     "task": "portouts.tasks.expire_reports_task",
+    "schedule": timedelta(minutes=5),
+}
+# Review actions left "started" for 10 minutes (request killed half-way) are checked
+# against Telnyx and settled.
+CELERY_BEAT_SCHEDULE["review-reconcile"] = {
+    "task": "portouts.tasks.reconcile_review_actions_task",
     "schedule": timedelta(minutes=5),
 }
 
