@@ -100,3 +100,14 @@ def refresh_portout_task(portout_id: str, event_id: str | None = None) -> None:
         if exc.retryable:
             raise TransientTelnyxError(str(exc)) from exc
         raise
+
+
+# Review ----------------------------------------------------------------------------------
+
+
+@shared_task(name="portouts.tasks.reconcile_review_actions_task", ignore_result=True)
+def reconcile_review_actions_task() -> dict[str, int]:
+    """Beat: settle decisions whose web request died half-way (rows left "started")."""
+    from portouts.review import reconcile_review_actions
+
+    return reconcile_review_actions()

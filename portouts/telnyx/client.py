@@ -9,6 +9,8 @@ See `portouts.telnyx.retry` for which requests are retried and how.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import logging
 import os
@@ -219,6 +221,8 @@ class TelnyxClient:
             timeout=httpx.Timeout(self.timeout),
             transport=transport,
         )
+        #: per-request timeout of a `with_options` copy; None = the pool's default
+        self._request_timeout: httpx.Timeout | None = None
 
     @property
     def max_retries(self) -> int:
@@ -229,6 +233,34 @@ class TelnyxClient:
             f"TelnyxClient(base_url={self.base_url!r}, timeout={self.timeout!r}, "
             f"max_retries={self.max_retries!r})"
         )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_after_cap: float | None = None,
+    ) -> TelnyxClient:
+        """A copy with a tighter (or looser) budget that shares this client's connection pool.
+
+        For callers inside a web request, which must answer before the server's timeout,
+        while background work keeps the default retries. Do not close the copy: closing
+        it closes the shared pool; leave that to the original.
+        """
+        clone = copy.copy(self)
+        if timeout is not None:
+            clone.timeout = float(timeout)
+            clone._request_timeout = httpx.Timeout(clone.timeout)
+        changes: dict[str, Any] = {}
+        if max_retries is not None:
+            if max_retries < 0:
+                raise ValueError("max_retries must be 0 or more")
+            changes["max_retries"] = max_retries
+        if retry_after_cap is not None:
+            changes["retry_after_cap"] = float(retry_after_cap)
+        if changes:
+            clone.retry_policy = dataclasses.replace(self.retry_policy, **changes)
+        return clone
 
     # -- lifecycle --------------------------------------------------------
 
@@ -276,6 +308,9 @@ class TelnyxClient:
         policy = self.retry_policy
         attempts = policy.max_retries + 1
         query: list[tuple[str, Any]] | None = encode_query(params) if params else None
+        timeout = self._request_timeout or httpx.USE_CLIENT_DEFAULT
+        # Whether any attempt may have reached Telnyx (not just the last one).
+        maybe_sent = False
         for attempt in range(1, attempts + 1):
             request = self._http.build_request(
                 method,
@@ -285,10 +320,12 @@ class TelnyxClient:
                 files=files,
                 data=data,
                 headers=headers,
+                timeout=timeout,
             )
             try:
                 response = self._http.send(request, stream=stream)
             except httpx.RequestError as exc:
+                maybe_sent = maybe_sent or not policy.was_not_sent(exc)
                 may_retry = isinstance(exc, _TRANSIENT) and (
                     retry == "always" or policy.was_not_sent(exc)
                 )
@@ -303,7 +340,10 @@ class TelnyxClient:
                 if may_retry and attempt < attempts:
                     self._retry_wait(method, path, attempt, None)
                     continue
-                raise self._connection_error(exc, method, path, attempt, retry) from exc
+                failure = self._connection_error(exc, method, path, attempt, retry)
+                failure.not_sent = not maybe_sent
+                raise failure from exc
+            maybe_sent = True
             logger.debug(
                 "Telnyx %s %s -> %d (attempt %d of %d)",
                 method,

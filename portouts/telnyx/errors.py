@@ -54,6 +54,10 @@ class APIError(Exception):
 class APIConnectionError(APIError):
     """Telnyx could not be reached, or the connection broke before a response arrived."""
 
+    #: True when no attempt left this process (every connection was refused before sending),
+    #: so Telnyx certainly did not act on the request.
+    not_sent: bool = False
+
     @property
     def retryable(self) -> bool:
         return True
