@@ -11,18 +11,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portouts.models import RejectionCode
+from portouts.review import sniff_document_type
+from portouts.telnyx import MAX_DOCUMENT_BYTES
 
 PAGE_SIZES = (25, 50, 100, 250)
 DEFAULT_PAGE_SIZE = 50
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-
-#: What Telnyx accepts as a supporting document, recognised by the first bytes of the file.
-DOCUMENT_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
+#: Shown when a file is refused for its size, on the form and by the upload handler.
+TOO_LARGE_MESSAGE = (
+    f"The file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB, Telnyx's limit."
 )
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -157,13 +153,23 @@ class DocumentUploadForm(forms.Form):
     )
     idempotency_key = IdempotencyKeyField()
 
+    def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
+        """`too_large`: the upload handler stopped reading the file past the limit."""
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.too_large:
+            # The handler dropped the file, so the field only knows it is missing.
+            self.errors.pop("file", None)
+            self.add_error("file", TOO_LARGE_MESSAGE)
+        return data
+
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_DOCUMENT_BYTES:
-            raise ValidationError(
-                f"“{upload.name}” is {upload.size / (1024 * 1024):.1f} MB; "
-                "Telnyx accepts documents of at most 20 MB."
-            )
+            raise ValidationError(f"“{upload.name}”: {TOO_LARGE_MESSAGE}")
         head = upload.read(16)
         upload.seek(0)
         content_type = sniff_document_type(head)
@@ -174,13 +180,6 @@ class DocumentUploadForm(forms.Form):
             )
         self.cleaned_data["content_type"] = content_type
         return upload
-
-
-def sniff_document_type(head: bytes) -> str | None:
-    for signature, content_type in DOCUMENT_SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    return None
 
 
 E164 = re.compile(r"^\+[1-9]\d{3,14}$")

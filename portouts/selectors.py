@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -96,7 +96,11 @@ def portout_status_counts() -> list[tuple[str, str, int]]:
     return rows
 
 
-def portout_queue(*, limit: int = 200) -> list[tuple[PortOut, Deadline]]:
+#: Rows the queue shows; the page says how many more are pending and links to the list.
+QUEUE_LIMIT = 200
+
+
+def portout_queue(*, limit: int = QUEUE_LIMIT) -> list[tuple[PortOut, Deadline]]:
     """Pending port-outs, most urgent first.
 
     Every pending port-out has the same window from created_at, so the least time left is
@@ -111,6 +115,28 @@ def portout_queue(*, limit: int = 200) -> list[tuple[PortOut, Deadline]]:
         ]
     )
     return [(p, deadline_for(p, now=now)) for p in rows]
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """Every pending port-out counted, not only the rows the queue shows."""
+
+    pending: int
+    overdue: int
+    due_soon: int
+
+
+def pending_counts(*, now: datetime | None = None) -> QueueCounts:
+    """Pending, overdue and due-soon port-outs, in one query (same rules as `Deadline`)."""
+    now = now or timezone.now()
+    ended = now - review_window()  # created at or before this: the window has ended
+    soon = ended + due_soon_window()
+    counts = PortOut.objects.pending().aggregate(
+        pending=Count("id"),
+        overdue=Count("id", filter=Q(created_at__lte=ended)),
+        due_soon=Count("id", filter=Q(created_at__gt=ended, created_at__lte=soon)),
+    )
+    return QueueCounts(**counts)
 
 
 @dataclass(frozen=True)
@@ -257,7 +283,7 @@ def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
                 more_numbers=max(0, p.number_count - 1),
                 foc=_utc_day(p.foc_date),
                 requested_foc=_utc_day(p.requested_foc_date),
-                created=created.strftime("%Y-%m-%d %H:%M") if created else "",
+                created=created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
                 created_iso=created.isoformat() if created else "",
                 status_label=p.status_label,
                 status_class=slugify(p.status) or "unknown",

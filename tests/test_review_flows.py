@@ -287,7 +287,7 @@ def test_upload_attaches_a_pdf_as_loa(reviewer_client, synced, pending_portout):
         (
             "huge.pdf",
             b"%PDF-" + b"0" * (20 * 1024 * 1024),
-            "Telnyx accepts documents of at most 20 MB",
+            "The file is larger than 20 MB, Telnyx&#x27;s limit.",
         ),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -190,3 +191,102 @@ def test_document_download_streams_bytes_from_telnyx(viewer_client, synced):
     assert response["Content-Disposition"] == 'attachment; filename="loa.pdf"'
     assert Client().get(link).status_code == 302  # sign-in required
     assert viewer_client.get(f"/portouts/{po.id}/documents/other/download/").status_code == 404
+
+
+def _document(synced, *, filename: str, content: bytes, content_type: str):
+    po = PortOut.objects.pending().first()
+    doc = synced.state.create_document(
+        filename=filename, content=content, content_type=content_type
+    )
+    synced.state.add_supporting_documents(po.id, [{"type": "loa", "document_id": doc.id}])
+    from portouts import sync
+
+    sync.refresh_portout(po.id)
+    return f"/portouts/{po.id}/documents/{doc.id}/download/"
+
+
+def test_download_of_another_type_is_sent_as_octet_stream(viewer_client, synced):
+    link = _document(
+        synced, filename="page.html", content=b"<script>alert(1)</script>", content_type="text/html"
+    )
+    response = viewer_client.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == 'attachment; filename="page.html"'
+    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("content_type", ["image/png", "image/tiff", "image/jpeg"])
+def test_download_passes_telnyx_document_types_through(viewer_client, synced, content_type):
+    link = _document(synced, filename="scan", content=b"\x89PNG", content_type=content_type)
+    response = viewer_client.get(link)
+    assert response["Content-Type"] == content_type
+    b"".join(response.streaming_content)
+
+
+def test_download_filename_header_is_built_safely(viewer_client, synced):
+    link = _document(
+        synced,
+        filename="Lettre d'autorisation é.pdf",
+        content=b"%PDF-1",
+        content_type="application/pdf",
+    )
+    response = viewer_client.get(link)
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''")
+    assert "%C3%A9" in disposition and '"' not in disposition
+    b"".join(response.streaming_content)
+
+
+def test_download_closed_unread_releases_the_telnyx_stream(viewer_client, synced, monkeypatch):
+    from contextlib import contextmanager
+
+    from portouts.telnyx import TelnyxClient
+
+    link = _document(synced, filename="a.pdf", content=b"%PDF-1", content_type="application/pdf")
+    opened: list[str] = []
+    original = TelnyxClient.stream_document
+
+    @contextmanager
+    def tracked(self, document_id, **kwargs):
+        opened.append("open")
+        with original(self, document_id, **kwargs) as chunks:
+            yield chunks
+        opened.append("closed")
+
+    monkeypatch.setattr(TelnyxClient, "stream_document", tracked)
+    response = viewer_client.get(link)
+    assert opened == ["open"]
+    response.close()  # what the server does when the client goes away before reading
+    assert opened == ["open", "closed"]
+    response.close()  # closing twice is harmless
+    assert opened == ["open", "closed"]
+
+
+def test_poll_headers_are_json_whatever_the_status(viewer_client, make_portout):
+    import json
+    import re
+    from html import unescape
+
+    po = make_portout(status='odd"}, "X-Evil": "1')
+    html = viewer_client.get(url(po.id)).content.decode()
+    attr = re.search(r'<div id="poller"[^>]*hx-headers="([^"]*)"', html)
+    assert attr, "the poller carries its headers in a double-quoted attribute"
+    headers = json.loads(unescape(attr.group(1)))
+    assert headers == {
+        "X-Cache-Version": viewer_client.get(url(po.id)).context["version"],
+        "X-Portout-Status": 'odd"}, "X-Evil": "1',
+    }
+
+
+def test_times_are_labelled_with_their_zone(viewer_client, make_portout, settings):
+    from datetime import UTC, datetime
+
+    settings.TIME_ZONE = "America/Chicago"
+    settings.REVIEW_WINDOW_HOURS = 24 * 365 * 10  # keep it pending with a deadline
+    po = make_portout(created_at=datetime(2026, 1, 15, 18, 30, tzinfo=UTC))
+    html = viewer_client.get(url(po.id)).content.decode()
+    assert "<dt>Created</dt><dd>2026-01-15 12:30 CST</dd>" in html
+    assert re.search(r"by \d{4}-\d\d-\d\d \d\d:\d\d C[SD]T\)", html)
+    assert f"<strong>{po.foc_date.astimezone(UTC):%Y-%m-%d}</strong>" in html  # FOC: a date

@@ -172,9 +172,16 @@ def test_malformed_filters_show_an_error_and_keep_the_list(
     assert ids(response) == expected  # the valid filters still apply
 
 
-def test_bad_page_number_shows_a_page(viewer_client, three):
-    assert viewer_client.get(f"{URL}?page=abc").status_code == 200
-    assert viewer_client.get(f"{URL}?page=999").status_code == 200
+def test_bad_page_number_shows_a_page(viewer_client, db):
+    bulk_portouts(30)  # two pages of 25
+    not_a_number = viewer_client.get(f"{URL}?page=abc&per_page=25")
+    assert not_a_number.status_code == 200
+    assert not_a_number.context["page"].number == 1
+    assert "page 1 of 2" in not_a_number.content.decode()
+    past_the_end = viewer_client.get(f"{URL}?page=999&per_page=25")
+    assert past_the_end.status_code == 200
+    assert past_the_end.context["page"].number == 2  # the last page
+    assert len(past_the_end.context["page"].object_list) == 5
 
 
 def test_htmx_request_gets_only_the_results(viewer_client, three):
@@ -204,6 +211,15 @@ def test_polling_answers_204_until_the_cache_changes(viewer_client, three):
     changed = viewer_client.get(URL, headers=headers)
     assert changed.status_code == 200
     assert changed.context["version"] != version
+
+
+def test_list_times_name_their_zone_and_poll_headers_are_escaped(viewer_client, three, settings):
+    settings.TIME_ZONE = "America/Chicago"
+    response = viewer_client.get(URL)
+    html = response.content.decode()
+    assert ">2026-11-01 04:00 CST</time>" in html  # po-a, created 10:00 UTC
+    version = response.context["version"]
+    assert f'hx-headers="{{&quot;X-Cache-Version&quot;: &quot;{version}&quot;}}"' in html
 
 
 def test_export_button_for_report_requesters_only(viewer_client, reviewer_client, three):

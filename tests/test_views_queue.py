@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -99,3 +100,40 @@ def test_queue_polling(viewer_client, make_portout):
     response = viewer_client.get("/", headers=headers)
     assert response.status_code == 200 and 'id="board"' in response.content.decode()
     assert "<html" not in response.content.decode()
+
+
+def test_queue_says_how_many_more_are_pending_and_links_to_them(viewer_client, settings):
+    from portouts.selectors import QUEUE_LIMIT
+    from tests.fixtures_dashboard import bulk_portouts
+
+    settings.REVIEW_WINDOW_HOURS = 24
+    old = timezone.now() - timedelta(hours=30)
+    bulk_portouts(QUEUE_LIMIT + 5, created_at=old)  # all overdue, more than the queue shows
+    bulk_portouts(2, status="ported")
+    response = viewer_client.get("/")
+    html = response.content.decode()
+    assert len(response.context["queue"]) == QUEUE_LIMIT
+    assert f"Showing the {QUEUE_LIMIT} most urgent of <strong>{QUEUE_LIMIT + 5}</strong>" in html
+    assert '<a href="/portouts/?status=pending">See all pending port-outs' in html
+    assert f"{QUEUE_LIMIT + 5} overdue" in html  # counted over every pending row
+
+
+def test_queue_shows_no_note_when_everything_fits(viewer_client, make_portout):
+    make_portout()
+    assert "See all pending port-outs" not in viewer_client.get("/").content.decode()
+
+
+def test_queue_deadlines_name_their_zone(viewer_client, make_portout, settings):
+    settings.TIME_ZONE = "UTC"
+    make_portout(created_at=timezone.now() - timedelta(hours=1))
+    html = viewer_client.get("/").content.decode()
+    assert re.search(r'title="Due \d{4}-\d\d-\d\d \d\d:\d\d UTC"', html)
+
+
+def test_queue_poll_headers_are_escaped_json(viewer_client, make_portout):
+    make_portout()
+    response = viewer_client.get("/")
+    version = response.context["version"]
+    assert f'hx-headers="{{&quot;X-Cache-Version&quot;: &quot;{version}&quot;}}"' in (
+        response.content.decode()
+    )

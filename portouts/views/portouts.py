@@ -7,9 +7,11 @@ as a plain form with JavaScript off (POST, then redirect or re-render the page).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +26,9 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from portouts import review, selectors
@@ -39,11 +43,12 @@ from portouts.forms import (
     new_idempotency_key,
 )
 from portouts.models import PortOut, PortOutStatus, RejectionCode, SupportingDocument
-from portouts.telnyx import APIError, get_client
+from portouts.roles import REVIEW_PERMISSION
+from portouts.telnyx import APIError
+from portouts.upload_handlers import DocumentSizeLimitHandler
 
 logger = logging.getLogger(__name__)
 
-REVIEW_PERM = "portouts.review_portout"
 #: Filters shown in the first row of the list's form; the rest fold under "More filters".
 PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
 VERSION_HEADER = "X-Cache-Version"
@@ -64,7 +69,7 @@ LIST_COLUMNS = (
 
 
 def _can_review(request: HttpRequest) -> bool:
-    return request.user.has_perm(REVIEW_PERM)
+    return request.user.has_perm(REVIEW_PERMISSION)
 
 
 def _require_review(request: HttpRequest) -> None:
@@ -125,10 +130,7 @@ def _filter_fields(form: Any) -> list[dict[str, Any]]:
 def _export_url(request: HttpRequest) -> str:
     if not request.user.has_perm("portouts.request_report"):
         return ""
-    try:
-        return reverse("portouts:report_create")
-    except NoReverseMatch:
-        return ""
+    return reverse("portouts:report_create")
 
 
 @require_GET
@@ -180,6 +182,7 @@ def portout_list(request: HttpRequest) -> HttpResponse:
         "version": version,
         "query": query.urlencode(),
         "export_url": _export_url(request),
+        "poll_headers": json.dumps({VERSION_HEADER: version}),
     }
     template = "portouts/list.html#results" if _is_htmx(request) else "portouts/list.html"
     return render(request, template, context)
@@ -201,6 +204,7 @@ def _rejection_codes(request: HttpRequest, portout: PortOut) -> tuple[list[Rejec
 
 def _detail_context(request: HttpRequest, portout: PortOut, **extra: Any) -> dict[str, Any]:
     codes, codes_error = _rejection_codes(request, portout)
+    version = selectors.portout_version(portout_id=portout.id)
     context: dict[str, Any] = {
         "portout": portout,
         "deadline": selectors.deadline_for(portout),
@@ -209,7 +213,9 @@ def _detail_context(request: HttpRequest, portout: PortOut, **extra: Any) -> dic
         "codes": codes,
         "codes_error": codes_error,
         "can_review": _can_review(request),
-        "version": selectors.portout_version(portout_id=portout.id),
+        "version": version,
+        # Serialised here, escaped by the template: no value can break out of the JSON.
+        "poll_headers": json.dumps({VERSION_HEADER: version, STATUS_HEADER: portout.status}),
         "authorize_form": AuthorizeForm(),
         "reject_form": RejectForm(codes=codes),
         "comment_form": CommentForm(initial={"idempotency_key": new_idempotency_key()}),
@@ -372,12 +378,25 @@ def portout_comment(request: HttpRequest, portout_id: str) -> HttpResponse:
     return render(request, "portouts/detail.html", context)
 
 
+@csrf_exempt
 @require_POST
 def portout_upload(request: HttpRequest, portout_id: str) -> HttpResponse:
-    """Upload a file to Telnyx and attach it as LOA or invoice, in the same request."""
+    """Upload a file to Telnyx and attach it as LOA or invoice, in the same request.
+
+    The size limit is enforced while the body is read (not after Django stored the whole
+    file): the handler goes first, so the CSRF check runs after it, in `_upload`, as the
+    Django documentation describes for changing upload handlers.
+    """
+    limit = DocumentSizeLimitHandler(request)
+    request.upload_handlers.insert(0, limit)
+    return _upload(request, portout_id, limit)
+
+
+@csrf_protect
+def _upload(request: HttpRequest, portout_id: str, limit: DocumentSizeLimitHandler) -> HttpResponse:
     _require_review(request)
     portout = _get_portout(portout_id)
-    form = DocumentUploadForm(request.POST, request.FILES)
+    form = DocumentUploadForm(request.POST, request.FILES, too_large="file" in limit.too_large)
     notice: tuple[str, str] | None = None
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -408,32 +427,51 @@ def _safe_filename(name: str) -> str:
     return name[:200] or "document"
 
 
+class _Download:
+    """The body of a download: iterates the Telnyx stream; `close()` releases it.
+
+    Django calls `close()` when the response is closed, whether or not the body was read
+    (client gone, an error page replacing it), so the connection always goes back.
+    """
+
+    def __init__(self, stack: ExitStack, chunks: Iterator[bytes]) -> None:
+        self._stack = stack
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def close(self) -> None:
+        self._stack.close()
+
+
 @require_GET
 def document_download(request: HttpRequest, portout_id: str, document_id: str) -> HttpResponseBase:
-    """Stream a supporting document's bytes from Telnyx through the dashboard."""
+    """Stream a supporting document's bytes from Telnyx through the dashboard.
+
+    Only the file types Telnyx accepts are passed on as such; anything else is sent as
+    `application/octet-stream`, so the browser never renders it.
+    """
     doc = get_object_or_404(
         SupportingDocument.objects.defer("raw"), portout_id=portout_id, document_id=document_id
     )
-    client = get_client()
+    client = review.interactive_client()
+    stack = ExitStack()
     try:
         meta = client.get_document(doc.document_id)
-        stream = client.stream_document(doc.document_id)
-        chunks = stream.__enter__()
+        chunks = stack.enter_context(client.stream_document(doc.document_id))
     except APIError as exc:
+        stack.close()
         messages.error(
             request, "The document could not be downloaded. " + review.describe_api_error(exc)
         )
         return redirect(f"{reverse('portouts:detail', args=[portout_id])}#documents")
 
-    def body() -> Iterator[bytes]:
-        try:
-            yield from chunks
-        finally:
-            stream.__exit__(None, None, None)
-
     filename = _safe_filename(meta.filename or f"{doc.type}-{doc.document_id}")
-    response = StreamingHttpResponse(
-        body(), content_type=meta.content_type or "application/octet-stream"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    content_type = (meta.content_type or "").split(";", 1)[0].strip().lower()
+    if content_type not in review.DOCUMENT_CONTENT_TYPES:
+        content_type = "application/octet-stream"
+    response = StreamingHttpResponse(_Download(stack, chunks), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from portouts import selectors
@@ -18,15 +22,19 @@ def decision_queue(request: HttpRequest) -> HttpResponse:
     if htmx and request.headers.get(VERSION_HEADER) == version:
         return HttpResponse(status=204)  # polling: nothing changed
     queue = selectors.portout_queue()
+    counts = selectors.pending_counts()
     context = {
         "status_counts": selectors.portout_status_counts(),
         "queue": queue,
-        "overdue_count": sum(1 for _p, d in queue if d.overdue),
-        "due_soon_count": sum(1 for _p, d in queue if d.due_soon),
+        "pending_total": counts.pending,
+        "overdue_count": counts.overdue,
+        "due_soon_count": counts.due_soon,
+        "pending_list_url": f"{reverse('portouts:list')}?{urlencode({'status': 'pending'})}",
         "activity": selectors.recent_activity(),
         "window_hours": settings.REVIEW_WINDOW_HOURS,
         "due_soon_hours": getattr(settings, "REVIEW_DUE_SOON_HOURS", 4),
         "version": version,
+        "poll_headers": json.dumps({VERSION_HEADER: version}),
     }
     template = "portouts/queue.html#board" if htmx else "portouts/queue.html"
     return render(request, template, context)

@@ -1,10 +1,17 @@
-// Keyboard help: "?" opens the list of shortcuts; Escape closes it.
+// Review dashboard: keyboard triage and small progressive enhancements.
+// Everything here is optional: every page and form works without JavaScript.
 (function () {
   "use strict";
   function typing(event) {
     const t = event.target;
     return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
   }
+  function modalOpen() {
+    const dialog = document.getElementById("keys-dialog");
+    return dialog && dialog.open;
+  }
+
+  // --- keyboard help: "?" opens the list of shortcuts; Escape closes it --------------------
   function toggleKeys() {
     const dialog = document.getElementById("keys-dialog");
     if (!dialog) return;
@@ -19,20 +26,6 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-show-keys]")) toggleKeys();
   });
-})();
-
-// Review dashboard: keyboard triage and small progressive enhancements.
-// Everything here is optional: every page and form works without JavaScript.
-(function () {
-  "use strict";
-  function typing(event) {
-    const t = event.target;
-    return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
-  }
-  function modalOpen() {
-    const dialog = document.getElementById("keys-dialog");
-    return dialog && dialog.open;
-  }
 
   // --- j/k and Enter on tables with [data-rows] ---------------------------------------
   function rows() {
