@@ -105,16 +105,23 @@ def portout_queue(*, limit: int = QUEUE_LIMIT) -> list[tuple[PortOut, Deadline]]
 
     Every pending port-out has the same window from created_at, so the least time left is
     the oldest created_at; ties (and rows without created_at) fall back to the FOC date.
+    Port-outs last seen pending that Telnyx no longer lists stay here (`vanished_at` set,
+    the page marks them): Telnyx may still authorize them by default.
     """
     now = timezone.now()
     rows = (
-        PortOut.objects.pending()
-        .only(*LIST_COLUMNS)
+        _queue_pending()
+        .only(*LIST_COLUMNS, "vanished_at")
         .order_by(F("created_at").asc(nulls_last=True), F("foc_date").asc(nulls_last=True), "id")[
             :limit
         ]
     )
     return [(p, deadline_for(p, now=now)) for p in rows]
+
+
+def _queue_pending() -> QuerySet[PortOut]:
+    """Pending port-outs for the queue, vanished ones included (see `portout_queue`)."""
+    return PortOut.objects.filter(status=PortOutStatus.PENDING)
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,7 @@ def pending_counts(*, now: datetime | None = None) -> QueueCounts:
     now = now or timezone.now()
     ended = now - review_window()  # created at or before this: the window has ended
     soon = ended + due_soon_window()
-    counts = PortOut.objects.pending().aggregate(
+    counts = _queue_pending().aggregate(
         pending=Count("id"),
         overdue=Count("id", filter=Q(created_at__lte=ended)),
         due_soon=Count("id", filter=Q(created_at__gt=ended, created_at__lte=soon)),

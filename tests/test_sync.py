@@ -196,6 +196,110 @@ def test_portout_listed_again_is_no_longer_vanished(sandbox, client):
     assert PortOut.objects.get(id=pid).vanished_at is None
 
 
+def short_listing(monkeypatch, client, keep: int = 0) -> None:
+    """Telnyx answers the port-out listing with only `keep` rows of each page while its
+    meta still announces every port-out (a short or shifted listing)."""
+    real = client.list_portouts_page
+
+    def listing(**kwargs):
+        page = real(**kwargs)
+        return telnyx.Page(data=page.data[:keep], meta=page.meta)
+
+    monkeypatch.setattr(client, "list_portouts_page", listing)
+
+
+def cached_gone(n: int, *, status: str = "pending") -> list[str]:
+    """Port-outs in the cache (stored a day ago) that Telnyx answers 404 for."""
+    ids = [f"gone-{i}" for i in range(n)]
+    sync.store_portouts(telnyx.Portout.from_api(portout_json(id=pid, status=status)) for pid in ids)
+    PortOut.objects.filter(id__in=ids).update(synced_at=timezone.now() - timedelta(days=1))
+    return ids
+
+
+def test_an_empty_listing_flags_nothing_that_telnyx_still_has(sandbox, client, monkeypatch):
+    sync.run_full_sync(client=client)
+    PortOut.objects.update(synced_at=timezone.now() - timedelta(days=1))
+    gone = cached_gone(3)
+    short_listing(monkeypatch, client, keep=0)
+
+    run = sync.run_full_sync(client=client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    total = len(sandbox.state.portouts) + len(gone)
+    assert run.counts["vanish_checked"] == total
+    assert "vanish_unchecked" not in run.counts
+    assert run.counts["vanished"] == len(gone)
+    vanished = set(PortOut.objects.filter(vanished_at__isnull=False).values_list("id", flat=True))
+    assert vanished == set(gone)
+    assert PortOut.objects.pending().count() == sum(
+        1 for p in sandbox.state.portouts.values() if p.status == "pending"
+    )
+
+
+def test_a_listing_shorter_than_announced_is_checked_by_id(sandbox, client, monkeypatch):
+    sync.run_full_sync(client=client)
+    PortOut.objects.update(synced_at=timezone.now() - timedelta(days=1))
+    short_listing(monkeypatch, client, keep=len(sandbox.state.portouts) - 1)  # one row shifted
+
+    run = sync.run_full_sync(client=client)
+
+    assert run.counts["vanish_checked"] == 1
+    assert "vanished" not in run.counts
+    assert not PortOut.objects.filter(vanished_at__isnull=False).exists()
+
+
+def test_checks_by_id_are_capped_per_run_pending_first(sandbox, client, monkeypatch, caplog):
+    sync.run_full_sync(client=client)
+    PortOut.objects.update(synced_at=timezone.now() - timedelta(days=1))
+    cached_gone(4, status="canceled")
+    sync.store_portouts([telnyx.Portout.from_api(portout_json(id="gone-p", status="pending"))])
+    PortOut.objects.filter(id="gone-p").update(synced_at=timezone.now() - timedelta(days=1))
+    short_listing(monkeypatch, client, keep=0)
+    limit = PortOut.objects.filter(status="pending").count()  # every pending one, no more
+    monkeypatch.setattr("portouts.sync.full.VANISH_CHECK_LIMIT", limit)
+    total = PortOut.objects.count()
+
+    with caplog.at_level(logging.WARNING, logger="portouts.sync"):
+        run = sync.run_full_sync(client=client)
+
+    assert run.counts["vanish_checked"] == limit
+    assert run.counts["vanish_unchecked"] == total - limit
+    assert "left for the next run" in caplog.text
+    # The pending ones are checked first: the pending gone one is flagged; the canceled
+    # gone ones wait for the next run.
+    flagged = set(PortOut.objects.filter(vanished_at__isnull=False).values_list("id", flat=True))
+    assert flagged == {"gone-p"}
+
+
+def test_a_complete_listing_flags_a_small_share_in_bulk(sandbox, client, monkeypatch):
+    sync.run_full_sync(client=client)
+    gone = cached_gone(1)
+    monkeypatch.setattr("portouts.sync.full.VANISH_VERIFY_LIMIT", 0)
+
+    run = sync.run_full_sync(client=client)
+
+    assert run.counts["vanished"] == 1
+    assert "vanish_checked" not in run.counts
+    assert run.api_requests == 2  # events + the listing: no read by id
+    assert PortOut.objects.get(id=gone[0]).vanished_at is not None
+
+
+def test_a_vanished_pending_portout_stays_in_the_queue_marked(sandbox, client, viewer_client):
+    sync.run_full_sync(client=client)
+    gone = cached_gone(1)[0]
+    sync.run_full_sync(client=client)
+    assert PortOut.objects.get(id=gone).vanished_at is not None
+
+    response = viewer_client.get("/")
+
+    queue = {p.id: p for p, _d in response.context["queue"]}
+    assert gone in queue
+    assert response.context["pending_total"] == PortOut.objects.filter(status="pending").count()
+    html = response.content.decode()
+    assert html.count("data-vanished") == 1
+    assert "Telnyx no longer lists this request — check it in Telnyx" in html
+
+
 def test_sync_through_injected_faults_ends_equal_without_duplicates(sandbox, client, settings):
     sandbox.state.add_comment(pending_ids(sandbox, 1)[0], "before faults")
     retrying = TelnyxClient(

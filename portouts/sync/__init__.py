@@ -6,7 +6,9 @@ SupportingDocument, RejectionCode and (API-sourced) PortOutEvent rows.
 * `run_full_sync` pages through every port-out (page 1 tells the page count, the rest
   are fetched by a small thread pool), stores each page in one transaction with a constant
   number of queries, fetches comments/documents/rejection codes only where something
-  changed, and flags port-outs Telnyx no longer lists (`vanished_at`, never deleted).
+  changed, and flags port-outs Telnyx no longer lists (`vanished_at`, never deleted);
+  a listing that looks short is not trusted: each missing port-out is read by id and
+  flagged only when Telnyx answers 404.
   Before the listing it stores the events of the last SYNC_EVENTS_WINDOW_DAYS (paged the
   same way; the port-out timeline shows them), marked processed: the listing reads every
   port-out after them.
@@ -33,6 +35,8 @@ from portouts.sync.full import (
     EVENTS_WINDOW_DAYS,
     PAGE_WINDOW,
     PAGE_WORKERS,
+    VANISH_CHECK_LIMIT,
+    VANISH_TRUST_FRACTION,
     VANISH_VERIFY_LIMIT,
     run_full_sync,
 )
@@ -81,6 +85,8 @@ __all__ = [
     "PAGE_WINDOW",
     "PAGE_WORKERS",
     "STALE_AFTER",
+    "VANISH_CHECK_LIMIT",
+    "VANISH_TRUST_FRACTION",
     "VANISH_VERIFY_LIMIT",
     "Details",
     "StoreResult",

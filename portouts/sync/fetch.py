@@ -75,6 +75,27 @@ class _Api:
             out.pop(pid, None)
         return out
 
+    def get_portouts(
+        self, ids: list[str], *, pool: ThreadPoolExecutor | None
+    ) -> tuple[dict[str, telnyx.Portout], list[str], list[str]]:
+        """Read port-outs one by one, concurrently: (found, gone = answered 404, failed =
+        any other error, logged). Never raises for one id: the caller decides what an
+        unanswered id means."""
+        submit = pool.submit if pool is not None else _run_now
+        jobs = [(pid, submit(self.call, self.client.get_portout, pid)) for pid in ids]
+        found: dict[str, telnyx.Portout] = {}
+        gone: list[str] = []
+        failed: list[str] = []
+        for pid, future in jobs:
+            try:
+                found[pid] = future.result()
+            except telnyx.NotFoundError:
+                gone.append(pid)
+            except telnyx.APIError as exc:
+                failed.append(pid)
+                logger.warning("Could not read port-out %s: %s", pid, exc)
+        return found, gone, failed
+
 
 def _full_plan(portout: telnyx.Portout) -> set[str]:
     """Everything about a port-out: comments, documents, and codes while it is pending."""

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portouts import telnyx
-from portouts.models import PortOut, SyncRun
+from portouts.models import PortOut, PortOutStatus, SyncRun
 from portouts.sync.fetch import _full_plan, _PageFetcher
 from portouts.sync.runs import _clamp, _execute, _latest, _Run, last_successful_run
 from portouts.sync.store import (
@@ -38,6 +38,12 @@ EVENTS_WINDOW_DAYS = 30
 #: candidates for "vanished" are re-checked one by one up to this many (a page shift
 #: while listing can hide a port-out that still exists)
 VANISH_VERIFY_LIMIT = 50
+#: a listing that misses more than this share of the cache is not trusted: every
+#: candidate is checked by id instead of being flagged in bulk
+VANISH_TRUST_FRACTION = 0.02
+#: most port-outs checked by id per run when the listing is not trusted; the rest wait
+#: for the next run (counted as "vanish_unchecked")
+VANISH_CHECK_LIMIT = 500
 
 
 def run_full_sync(
@@ -111,6 +117,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
         return api.call(api.client.list_portouts_page, page_number=number)
 
     seen: set[str] = set()
+    listed_total: int | None = None
     inserted_high: datetime | None = None
     done = 0
     with (
@@ -120,6 +127,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
         # Events from now on are picked up by the next incremental run.
         event_mark = _store_window_events(state, pages_pool, started) or started
         first = fetch(1)
+        listed_total = first.meta.total_results
         state.progress(done=0, total=first.meta.total_results or len(first.data))
         pages = _PageFetcher(
             pages_pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW
@@ -134,7 +142,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
                 state.progress(done=done)
         finally:
             pages.cancel()
-    vanished = _find_vanished(state, seen, started, detail_pool=None)
+    vanished = _find_vanished(state, seen, started, listed_total=listed_total)
     state.count("vanished", flag_vanished(vanished, now=timezone.now()))
     previous = last_successful_run()
     if previous:
@@ -178,32 +186,58 @@ def _store_page(
 
 
 def _find_vanished(
-    state: _Run, seen: set[str], started: datetime, detail_pool: ThreadPoolExecutor | None
+    state: _Run, seen: set[str], started: datetime, *, listed_total: int | None
 ) -> list[str]:
-    """Port-outs present in the cache, stored before this run, and not listed by it.
+    """Port-outs present in the cache, stored before this run, not listed by it, and
+    confirmed gone.
 
-    A few candidates are checked one by one (a page shift while listing can hide one that
-    still exists); a re-found one is stored instead of flagged.
+    A listing is trusted only when it held as many port-outs as its first page announced
+    and misses at most VANISH_TRUST_FRACTION of the cache: a short or empty answer from
+    Telnyx, or rows shifting between pages, must never hide pending port-outs. A trusted
+    listing's candidates are flagged in bulk (a few are checked by id anyway, cheaply);
+    otherwise each candidate is read by id and only those Telnyx answers 404 for are
+    flagged, at most VANISH_CHECK_LIMIT per run (pending ones first), the rest waiting
+    for the next run. A candidate found again is stored instead.
     """
-    present = PortOut.objects.present().filter(synced_at__lt=started).values_list("id", flat=True)
-    candidates = [pid for pid in present.iterator(chunk_size=5000) if pid not in seen]
-    if not candidates or len(candidates) > VANISH_VERIFY_LIMIT:
-        if candidates:
-            logger.warning(
-                "%d cached port-outs were not listed by Telnyx; flagging them vanished",
-                len(candidates),
-            )
+    present = PortOut.objects.present().filter(synced_at__lt=started)
+    rows = present.values_list("id", "status")
+    candidates: list[str] = []
+    pending: list[str] = []
+    cached = 0
+    for pid, status in rows.iterator(chunk_size=5000):
+        cached += 1
+        if pid not in seen:
+            (pending if status == PortOutStatus.PENDING else candidates).append(pid)
+    candidates = pending + candidates  # the ones that matter most are checked first
+    if not candidates:
+        return []
+    cached += len(seen)  # stored by this run (synced_at >= started)
+    short = listed_total is not None and len(seen) < listed_total
+    too_many = len(candidates) > VANISH_TRUST_FRACTION * cached
+    if len(candidates) > VANISH_VERIFY_LIMIT and not short and not too_many:
+        logger.warning(
+            "%d cached port-outs were not listed by Telnyx; flagging them vanished",
+            len(candidates),
+        )
         return candidates
-    api = state.api
-    gone: list[str] = []
-    found: list[telnyx.Portout] = []
-    with ThreadPoolExecutor(DETAIL_WORKERS) as pool:
-        futures = [(pid, pool.submit(api.call, api.client.get_portout, pid)) for pid in candidates]
-        for pid, future in futures:
-            try:
-                found.append(future.result())
-            except telnyx.NotFoundError:
-                gone.append(pid)
+    if short or too_many:
+        logger.warning(
+            "Telnyx listed %d port-outs (it announced %s) and %d cached ones were missing; "
+            "checking them one by one instead of flagging them vanished",
+            len(seen),
+            listed_total,
+            len(candidates),
+        )
+    check, later = candidates[:VANISH_CHECK_LIMIT], candidates[VANISH_CHECK_LIMIT:]
+    if later:
+        logger.warning(
+            "%d port-outs missing from the listing are left for the next run to check",
+            len(later),
+        )
+    with ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix="sync-vanish") as pool:
+        found, gone, failed = state.api.get_portouts(check, pool=pool)
+    state.count("vanish_checked", len(check))
+    state.count("vanish_unchecked", len(later) + len(failed))
     if found:
-        _store_page(state, found, None, timezone.now())
+        _store_page(state, list(found.values()), None, timezone.now())
     return gone
