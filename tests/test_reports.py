@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import httpx
@@ -21,6 +21,7 @@ from portouts import reports
 from portouts.filters import PortOutFilter
 from portouts.models import PortOut, Report
 from tests.fixtures_client import page_json
+from tests.fixtures_reports import BASE_TIME
 
 pytestmark = pytest.mark.django_db
 
@@ -105,21 +106,28 @@ def test_export_follows_the_list_ordering(make_portouts, reviewer, eager_tasks):
     assert expected_ids("o=carrier") != expected_ids("o=-created")
 
 
-def test_export_streams_through_an_iterator_with_constant_queries(
-    make_portouts, reviewer, monkeypatch
-):
-    """5,000 rows come from one chunked query; progress is written while rows stream."""
+def test_export_streams_in_chunks_with_constant_queries(make_portouts, reviewer, monkeypatch):
+    """5,000 rows come from one query fetched in chunks (never all at once); progress is
+    written while rows stream."""
     make_portouts(5000)
     report = reports.request_local_report(user=reviewer, query="")
-    chunk_sizes: list[int | None] = []
-    original_iterator = QuerySet.iterator
+    fetch_sizes: list[int] = []
 
-    def spy_iterator(self, chunk_size=None):
-        chunk_sizes.append(chunk_size)
-        return original_iterator(self, chunk_size=chunk_size)
+    original_chunked_cursor = connection.chunked_cursor
 
+    def spy_chunked_cursor():
+        cursor = original_chunked_cursor()
+        fetchmany = cursor.fetchmany
+
+        def spy_fetchmany(size):
+            fetch_sizes.append(size)
+            return fetchmany(size)
+
+        cursor.fetchmany = spy_fetchmany
+        return cursor
+
+    monkeypatch.setattr(connection, "chunked_cursor", spy_chunked_cursor)
     progress_seen: list[int] = []
-    monkeypatch.setattr(QuerySet, "iterator", spy_iterator)
     monkeypatch.setattr(
         reports, "write_csv", _recording_write_csv(reports.write_csv, progress_seen)
     )
@@ -135,7 +143,9 @@ def test_export_streams_through_an_iterator_with_constant_queries(
     report.refresh_from_db()
     assert report.status == Report.Status.COMPLETED, report.error
     assert report.rows_done == 5000
-    assert chunk_sizes == [reports.CHUNK_SIZE]
+    assert len(read_csv(report)) == 5001
+    # 2000 + 2000 + 1000 rows, then the empty fetch that ends the stream.
+    assert fetch_sizes == [reports.CHUNK_SIZE] * 4
     portout_selects = [q for q in executed if '"portouts_portout"' in q and "SELECT" in q.upper()]
     # One COUNT for the progress bar and one streamed SELECT, whatever the row count.
     assert len(portout_selects) == 2, portout_selects
@@ -143,6 +153,128 @@ def test_export_streams_through_an_iterator_with_constant_queries(
     # Progress was stored every PROGRESS_EVERY rows while streaming.
     assert progress_seen == [2000, 4000]
     assert len(executed) < 15
+
+
+def test_csv_writer_fallback_streams_through_an_iterator(make_portouts):
+    """Backends without CSV lines in SQL (and fast=False) stream values through csv.writer."""
+    make_portouts(2500)
+    chunk_sizes: list[int | None] = []
+    original_iterator = QuerySet.iterator
+
+    def spy_iterator(self, chunk_size=None):
+        chunk_sizes.append(chunk_size)
+        return original_iterator(self, chunk_size=chunk_size)
+
+    progress: list[int] = []
+    out = io.BytesIO()
+    with mock.patch.object(QuerySet, "iterator", spy_iterator):
+        done = reports.write_csv(
+            PortOut.objects.present(), out, on_progress=progress.append, fast=False
+        )
+    assert done == 2500
+    assert chunk_sizes == [reports.CHUNK_SIZE]
+    assert progress == [2000]
+    assert len(list(csv.reader(io.StringIO(out.getvalue().decode())))) == 2501
+
+
+def _cell(value: object) -> str:
+    """A model value as the export's cell, worked out in Python (the reference)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _awkward_portouts(make_portouts) -> None:
+    """Rows whose cells need every CSV rule: separators, quotes, CR/LF, empties, NULLs,
+    escaped JSON, non-ASCII, microseconds."""
+    make_portouts(30)
+    PortOut.objects.filter(pk="po-000000").update(
+        service_address="12 Main St, Suite 4",
+        reason='Said "no"\r\nthen\rcalled back\n',
+        end_user_name="",
+        authorized_name=" leading and trailing ",
+        city="Zürich",
+        phone_numbers=["+1,312", 'quote"d', "back\\slash", "é", "tab\there"],
+        lsr=[],
+        rejection_code=None,
+        foc_date=None,
+        created_at=BASE_TIME + timedelta(microseconds=500000),
+        updated_at=BASE_TIME + timedelta(seconds=1, microseconds=1),
+    )
+    PortOut.objects.filter(pk="po-000004").update(
+        lsr=['https://x.test/a?b=1,2&c="3"', ""],
+        pon="",
+        zip='"',
+        state=",",
+        vendor="\r\n",
+        user_id="lone\rCR",
+        support_key="lone\nLF",
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["", "status_in=pending&status_in=ported&o=-created", "o=carrier"]
+)
+def test_csv_rows_equal_the_filtered_list_on_this_database(make_portouts, query):
+    """Whichever backend runs the suite: the CSV the database writes parses back into
+    exactly the filtered list, and is byte for byte what csv.writer writes."""
+    _awkward_portouts(make_portouts)
+    queryset = reports.filtered_portouts(reports.filters_from_query(query))
+    fast, csv_writer = io.BytesIO(), io.BytesIO()
+    assert reports.write_csv(queryset, fast) == queryset.count()
+    assert reports.write_csv(queryset, csv_writer, fast=False) == queryset.count()
+    assert fast.getvalue() == csv_writer.getvalue()
+
+    rows = list(csv.reader(io.StringIO(fast.getvalue().decode("utf-8"), newline="")))
+    fields = reports.EXPORT_FIELDS
+    expected = [[_cell(getattr(portout, name)) for name in fields] for portout in queryset]
+    assert rows[0] == list(fields)
+    assert rows[1:] == expected
+    assert [row[0] for row in rows[1:]] == expected_ids(query)
+
+
+def test_csv_quoting_is_csv_writers_minimal_quoting(make_portouts):
+    """Quoted only when needed, quotes doubled, NULL and empty text as nothing, CRLF."""
+    _awkward_portouts(make_portouts)
+    out = io.BytesIO()
+    reports.write_csv(PortOut.objects.filter(pk__in=["po-000000", "po-000004"]), out)
+    data = out.getvalue()
+    assert data.startswith(b"id,status,phone_numbers,")
+    assert data.endswith(b"\r\n")
+    assert data.count(b"\r\n") == 3 + 2  # header, two rows; one in a reason, one a vendor
+    assert b',"lone\rCR",' in data
+    assert b',"lone\nLF",' in data
+    assert b'"+1,312;quote""d;back\\slash;\xc3\xa9;tab\there"' in data
+    assert b',"12 Main St, Suite 4",' in data
+    assert b',"Said ""no""\r\nthen\rcalled back\n",' in data
+    assert b", leading and trailing ," in data
+    assert b",Z\xc3\xbcrich," in data
+    assert b',"https://x.test/a?b=1,2&c=""3"";",' in data
+    assert b',"""",' in data  # zip: a lone quote
+    assert b',",",' in data  # state: a lone comma
+    assert b',"\r\n",' in data  # vendor
+    assert b',"",' not in data  # empty text is an empty cell, never ""
+    row = next(r for r in csv.reader(io.StringIO(data.decode(), newline="")) if r[0] == "po-000000")
+    cells = dict(zip(reports.EXPORT_FIELDS, row, strict=True))
+    assert cells["created_at"] == "2025-03-01T12:00:00.500000+00:00"
+    assert cells["updated_at"] == "2025-03-01T12:00:01.000001+00:00"
+    assert cells["foc_date"] == cells["rejection_code"] == cells["lsr"] == ""
+    assert cells["already_ported"] == "true"
+    assert cells["host_messaging"] == "true"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_filter_that_matches_nothing_writes_the_header_only(make_portouts, fast):
+    make_portouts(3)
+    out = io.BytesIO()
+    assert reports.write_csv(PortOut.objects.filter(pk__in=[]), out, fast=fast) == 0
+    assert out.getvalue() == (",".join(reports.EXPORT_FIELDS) + "\r\n").encode()
 
 
 def _recording_write_csv(write_csv, seen):
