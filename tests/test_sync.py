@@ -622,6 +622,84 @@ def test_only_one_sync_runs_at_a_time(sandbox, client):
     assert sync.run_full_sync(client=client).status == SyncRun.Status.SUCCEEDED
 
 
+def test_lock_refresh_says_when_another_sync_holds_it():
+    from django.core.cache import cache
+
+    lock = sync.SyncLock()
+    assert lock.acquire()
+    try:
+        assert lock.refresh() is True
+        cache.delete(lock.key)  # expired during a long pause, nobody took it
+        assert lock.refresh() is True
+        assert cache.get(lock.key) == lock.token
+        cache.set(lock.key, "another-owner", sync.LOCK_TTL)  # expired, then taken
+        assert lock.refresh() is False
+        lock.release()
+        assert cache.get(lock.key) == "another-owner"  # not ours to release
+    finally:
+        cache.delete(lock.key)
+
+
+def test_a_run_that_lost_its_lock_stops_at_the_next_page(sandbox, client):
+    from django.core.cache import cache
+
+    key = sync.SyncLock().key
+    pages: list[int] = []
+
+    def take_over(run: SyncRun) -> None:
+        pages.append(run.progress_done)
+        if len(pages) == 1:
+            cache.set(key, "another-sync", sync.LOCK_TTL)
+
+    try:
+        with pytest.raises(sync.SyncTakenOver):
+            sync.run_full_sync(client=client, on_progress=take_over)
+        assert cache.get(key) == "another-sync"  # the other sync keeps its lock
+    finally:
+        cache.delete(key)
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.FAILED
+    assert "another sync took over" in run.error.lower()
+    assert run.event_high_water is None  # marks only move on success
+    assert len(pages) == 2  # the progress that saw the takeover, then the failed run
+    assert not PortOut.objects.exists()  # stopped before the listing was stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_page_keeps_the_heartbeat_and_lock_fresh(sandbox, client, monkeypatch):
+    import threading
+
+    from django.core.cache import cache
+
+    monkeypatch.setattr("portouts.sync.runs.HEARTBEAT_EVERY", 0.02)
+    real = client.list_portouts_page
+    seen: dict[str, Any] = {}
+
+    def slow_first_page(**kwargs):
+        if kwargs.get("page_number") == 1 and "before" not in seen:
+            run = SyncRun.objects.get(status=SyncRun.Status.RUNNING)
+            seen["before"] = run.heartbeat_at
+            cache.delete(sync.SyncLock().key)  # the lock expired during this page
+            # A slow page: no progress is saved until Telnyx answers.
+            for _ in range(500):
+                threading.Event().wait(0.01)
+                heartbeat = SyncRun.objects.get(pk=run.pk).heartbeat_at
+                relocked = cache.get(sync.SyncLock().key) is not None
+                if heartbeat > seen["before"] and relocked:
+                    seen["after"] = heartbeat
+                    break
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "list_portouts_page", slow_first_page)
+
+    run = sync.run_full_sync(client=client)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert seen.get("after") is not None, "no heartbeat and no lock while the page was slow"
+    assert not [t for t in threading.enumerate() if t.name.startswith("sync-heartbeat")]
+    assert sync.fail_stale_runs(now=seen["after"] + sync.STALE_AFTER / 2) == 0
+
+
 def test_runs_left_running_by_a_stopped_worker_are_failed():
     old = timezone.now() - sync.STALE_AFTER - timedelta(seconds=5)
     stale = SyncRun.objects.create(kind="full", heartbeat_at=old)

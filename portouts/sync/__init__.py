@@ -43,11 +43,13 @@ from portouts.sync.full import (
 from portouts.sync.incremental import run_incremental_sync
 from portouts.sync.refresh import handle_event, refresh_comments, refresh_portout
 from portouts.sync.runs import (
+    HEARTBEAT_EVERY,
     LOCK_KEY,
     LOCK_TTL,
     STALE_AFTER,
     SyncAlreadyRunning,
     SyncLock,
+    SyncTakenOver,
     abandon_run,
     fail_stale_runs,
     last_successful_run,
@@ -79,6 +81,7 @@ __all__ = [
     "BATCH_SIZE",
     "DETAIL_WORKERS",
     "EVENTS_WINDOW_DAYS",
+    "HEARTBEAT_EVERY",
     "LOCK_KEY",
     "LOCK_TTL",
     "OVERLAP",
@@ -92,6 +95,7 @@ __all__ = [
     "StoreResult",
     "SyncAlreadyRunning",
     "SyncLock",
+    "SyncTakenOver",
     "_PageFetcher",
     "_build_row",
     "_each_page",

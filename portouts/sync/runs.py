@@ -4,12 +4,13 @@ high-water marks) and the frame every run executes in."""
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,10 +25,17 @@ logger = logging.getLogger("portouts.sync")
 STALE_AFTER = timedelta(minutes=5)
 LOCK_KEY = "portouts:sync-lock"
 LOCK_TTL = int(STALE_AFTER.total_seconds())
+#: seconds between two heartbeats (lock TTL and SyncRun.heartbeat_at) sent by a small
+#: background thread while a run is alive, so a slow page never looks like a dead worker
+HEARTBEAT_EVERY = 30.0
 
 
 class SyncAlreadyRunning(Exception):
     """Another sync holds the lock; this one did not start."""
+
+
+class SyncTakenOver(Exception):
+    """This run lost the lock to another sync (it expired meanwhile); it stopped."""
 
 
 class SyncLock:
@@ -35,7 +43,8 @@ class SyncLock:
 
     The holder refreshes the TTL on every heartbeat; a crashed worker's lock expires after
     LOCK_TTL seconds, and its SyncRun (still "running", stale heartbeat) is marked failed
-    by the next run.
+    by the next run. Once another owner holds the lock, `refresh` says so and the run
+    stops: two syncs never keep running side by side.
     """
 
     def __init__(self) -> None:
@@ -48,12 +57,17 @@ class SyncLock:
         self.held = bool(cache.add(self.key, self.token, LOCK_TTL))
         return self.held
 
-    def refresh(self) -> None:
-        if self.held and cache.get(self.key) == self.token:
-            cache.touch(self.key, LOCK_TTL)
-        elif self.held:
-            # Expired (a very long pause) or taken over: take it again if free.
-            cache.add(self.key, self.token, LOCK_TTL)
+    def refresh(self) -> bool:
+        """Extend the TTL; False when the lock is not ours any more (another owner)."""
+        if not self.held:
+            return False
+        if cache.get(self.key) == self.token and cache.touch(self.key, LOCK_TTL):
+            return True
+        # Expired (a very long pause): take it again if free; else another sync has it.
+        if cache.add(self.key, self.token, LOCK_TTL) or cache.get(self.key) == self.token:
+            return True
+        self.held = False
+        return False
 
     def release(self) -> None:
         if self.held and cache.get(self.key) == self.token:
@@ -127,6 +141,15 @@ class _Run:
         self.api = api
         self.on_progress = on_progress
         self.counts: dict[str, int] = {}
+        #: set (by the heartbeat thread too) once another sync holds the lock
+        self.lost = threading.Event()
+
+    def check_lock(self) -> None:
+        """Raise SyncTakenOver once the lock is another sync's (called at page boundaries)."""
+        if not self.lost.is_set() and not self.lock.refresh():
+            self.lost.set()
+        if self.lost.is_set():
+            raise SyncTakenOver("Another sync took over; this run stopped.")
 
     def count(self, key: str, n: int = 1) -> None:
         if n:
@@ -140,7 +163,9 @@ class _Run:
         self.count("stale", result.stale)
 
     def progress(self, *, done: int | None = None, total: int | None = None) -> None:
-        """Save progress and the heartbeat (one UPDATE) and refresh the lock."""
+        """Save progress and the heartbeat (one UPDATE) and refresh the lock; raises
+        SyncTakenOver when another sync holds it now."""
+        self.check_lock()
         run = self.run
         if done is not None:
             run.progress_done = done
@@ -156,9 +181,48 @@ class _Run:
             counts=run.counts,
             api_requests=run.api_requests,
         )
-        self.lock.refresh()
         if self.on_progress is not None:
             self.on_progress(run)
+
+
+class _Heartbeat:
+    """A daemon thread refreshing the lock and SyncRun.heartbeat_at every `every` seconds
+    while a run is alive (a page can take longer than STALE_AFTER); it notes a lost lock
+    for the run to stop at its next page boundary."""
+
+    def __init__(self, state: _Run, *, every: float) -> None:
+        self.state = state
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name=f"sync-heartbeat-{state.run.pk}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                self.beat()
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def beat(self) -> None:
+        state = self.state
+        if not state.lost.is_set() and not state.lock.refresh():
+            logger.error("Sync run %s lost its lock to another sync", state.run.pk)
+            state.lost.set()
+        try:
+            SyncRun.objects.filter(pk=state.run.pk, status=SyncRun.Status.RUNNING).update(
+                heartbeat_at=timezone.now()
+            )
+        except DatabaseError:
+            logger.warning("Could not save the heartbeat of sync run %s", state.run.pk)
 
 
 def _begin(kind: str, triggered_by: str, run_id: int | None) -> tuple[SyncRun, SyncLock]:
@@ -218,15 +282,19 @@ def _execute(
 ) -> SyncRun:
     run, lock = _begin(kind, triggered_by, run_id)
     state = _Run(run, lock, _Api(client or telnyx.get_client()), on_progress)
+    heartbeat = _Heartbeat(state, every=HEARTBEAT_EVERY)
+    heartbeat.start()
     try:
         try:
             high_water = body(state)
+            state.check_lock()  # the marks are not moved by a run that lost the lock
         except Exception as exc:
             logger.exception("%s sync failed", kind.capitalize())
             _finish(state, error=_error_text(exc))
             raise
         return _finish(state, high_water=high_water)
     finally:
+        heartbeat.stop()
         lock.release()
 
 
