@@ -66,26 +66,73 @@ SYNC_TASK_OPTIONS: dict[str, Any] = {
 }
 
 
-@shared_task(name="portouts.tasks.sync_portouts_task", **SYNC_TASK_OPTIONS)
+#: retries of a failed sync run: none for beat's incremental runs (the next tick, a minute
+#: later, is the retry), one for a run a person asked for, a few for the nightly full run
+SYNC_RETRIES_ASKED = 1
+SYNC_RETRIES_NIGHTLY = 3
+#: first retry delay in seconds, doubling, capped below STALE_AFTER so the run row waiting
+#: for its retry is not failed as stale meanwhile
+SYNC_RETRY_COUNTDOWN = 30
+SYNC_RETRY_COUNTDOWN_MAX = 120
+BEAT = "beat"
+
+
+def sync_retries(*, full: bool, triggered_by: str) -> int:
+    if triggered_by != BEAT:
+        return SYNC_RETRIES_ASKED
+    return SYNC_RETRIES_NIGHTLY if full else 0
+
+
+# Idempotent (refetch + upsert), acknowledged late; retried (see `sync_retries`) reusing
+# the same SyncRun row, so one request shows as one run however many attempts it takes.
+@shared_task(
+    bind=True,
+    name="portouts.tasks.sync_portouts_task",
+    acks_late=True,
+    max_retries=SYNC_RETRIES_NIGHTLY,
+)
 def sync_portouts_task(
-    full: bool = False, triggered_by: str = "beat", run_id: int | None = None
+    self: Any, full: bool = False, triggered_by: str = BEAT, run_id: int | None = None
 ) -> int | None:
     """Run a full or incremental sync; returns the SyncRun id (None when one was running)."""
     from portouts import sync, telnyx
 
+    kind = "full" if full else "incremental"
+    started: list[int] = []
+
+    def note_run(run: Any) -> None:
+        if not started:
+            started.append(run.pk)
+
     run_sync = sync.run_full_sync if full else sync.run_incremental_sync
     try:
-        run = run_sync(triggered_by=triggered_by, run_id=run_id)
+        run = run_sync(triggered_by=triggered_by, run_id=run_id, on_progress=note_run)
     except sync.SyncAlreadyRunning:
-        logger.info(
-            "A sync is already running; this %s sync is skipped", "full" if full else "incremental"
-        )
+        logger.info("A sync is already running; this %s sync is skipped", kind)
         sync.abandon_run(run_id, reason="Another sync was already running.")
         return None
+    except sync.SyncTakenOver:
+        logger.warning("This %s sync lost its lock to another sync and stopped", kind)
+        return started[0] if started else run_id
     except telnyx.APIError as exc:
-        if exc.retryable:
-            raise TransientTelnyxError(str(exc)) from exc
-        raise
+        if not exc.retryable:
+            raise
+        run_pk = started[0] if started else run_id
+        allowed = sync_retries(full=full, triggered_by=triggered_by)
+        if allowed == 0:
+            logger.warning("The %s sync failed (%s); the next beat retries it", kind, exc)
+            return run_pk
+        if self.request.retries >= allowed:
+            raise
+        if run_pk is not None:
+            sync.reopen_run(run_pk, reason=str(exc))
+        countdown = min(SYNC_RETRY_COUNTDOWN * 2**self.request.retries, SYNC_RETRY_COUNTDOWN_MAX)
+        raise self.retry(
+            exc=TransientTelnyxError(str(exc)),
+            countdown=countdown,
+            max_retries=allowed,
+            kwargs={"full": full, "triggered_by": triggered_by, "run_id": run_pk},
+        ) from exc
     return run.pk
 
 

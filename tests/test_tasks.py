@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -30,11 +31,76 @@ def sync_task_name() -> str:
 
 
 def test_tasks_ack_late_and_retry_transient_errors_with_backoff():
-    for task in (tasks.sync_portouts_task, tasks.refresh_portout_task):
-        assert task.acks_late is True
-        assert task.autoretry_for == (tasks.TransientTelnyxError,)
-        assert task.retry_backoff and task.retry_jitter
-        assert task.max_retries >= 5
+    assert tasks.sync_portouts_task.acks_late is True
+    task = tasks.refresh_portout_task
+    assert task.acks_late is True
+    assert task.autoretry_for == (tasks.TransientTelnyxError,)
+    assert task.retry_backoff and task.retry_jitter
+    assert task.max_retries >= 5
+
+
+def test_sync_retries_depend_on_who_asked_and_wait_less_than_a_stale_run():
+    assert tasks.sync_retries(full=False, triggered_by="beat") == 0
+    assert tasks.sync_retries(full=True, triggered_by="beat") == tasks.SYNC_RETRIES_NIGHTLY
+    assert tasks.sync_retries(full=False, triggered_by="rita") == 1
+    assert tasks.sync_retries(full=True, triggered_by="rita") == 1
+    assert timedelta(seconds=tasks.SYNC_RETRY_COUNTDOWN_MAX) < sync.STALE_AFTER
+
+
+def failing(monkeypatch, target: str, times: int) -> list[int]:
+    """Make `target` raise a connection error on its first `times` calls; returns the
+    list of attempts."""
+    module, name = target.rsplit(".", 1)
+    real = getattr(importlib.import_module(module), name)
+    attempts: list[int] = []
+
+    def flaky(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) <= times:
+            raise telnyx.APIConnectionError("Could not reach Telnyx")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, flaky)
+    return attempts
+
+
+@pytest.mark.django_db
+def test_a_beat_incremental_sync_is_not_retried(sandbox_settings, monkeypatch):
+    tasks.sync_portouts_task.apply(kwargs={"full": True}).get()
+    attempts = failing(monkeypatch, "portouts.sync.incremental._incremental_body", times=99)
+
+    run_id = tasks.sync_portouts_task.apply(kwargs={"full": False}, throw=True).get()
+
+    assert len(attempts) == 1  # no Retry raised: the next beat tick is the retry
+    run = SyncRun.objects.get(pk=run_id)
+    assert (run.kind, run.status) == (SyncRun.Kind.INCREMENTAL, SyncRun.Status.FAILED)
+    assert "Could not reach Telnyx" in run.error
+    assert SyncRun.objects.filter(kind=SyncRun.Kind.INCREMENTAL).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failures", [1, 99])
+def test_a_sync_someone_asked_for_retries_once_on_the_same_run(
+    sandbox_settings, monkeypatch, failures
+):
+    queued = sync.queue_run(kind="full", triggered_by="rita")
+    attempts = failing(monkeypatch, "portouts.sync.full._store_window_events", times=failures)
+
+    result = tasks.sync_portouts_task.apply(
+        kwargs={"full": True, "triggered_by": "rita", "run_id": queued.pk}
+    )
+
+    assert len(attempts) == 2  # one retry at most
+    assert SyncRun.objects.count() == 1  # the retry reused the run the person sees
+    queued.refresh_from_db()
+    if failures == 1:
+        assert result.get() == queued.pk
+        assert (queued.status, queued.error) == (SyncRun.Status.SUCCEEDED, "")
+        assert PortOut.objects.count() == len(sandbox_settings.state.portouts)
+    else:
+        assert result.failed()
+        assert isinstance(result.result, telnyx.APIConnectionError)
+        assert (queued.status, queued.error) == (SyncRun.Status.FAILED, "Could not reach Telnyx")
 
 
 @pytest.mark.django_db

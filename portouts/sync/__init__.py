@@ -54,6 +54,7 @@ from portouts.sync.runs import (
     fail_stale_runs,
     last_successful_run,
     queue_run,
+    reopen_run,
     running_sync,
 )
 from portouts.sync.store import (
@@ -112,6 +113,7 @@ __all__ = [
     "queue_run",
     "refresh_comments",
     "refresh_portout",
+    "reopen_run",
     "run_full_sync",
     "run_incremental_sync",
     "running_sync",

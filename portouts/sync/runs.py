@@ -126,6 +126,19 @@ def abandon_run(run_id: int | None, *, reason: str) -> None:
         )
 
 
+def reopen_run(run_id: int, *, reason: str) -> bool:
+    """Put a failed run back to "running" for its retry, which picks it up by `run_id`:
+    the person who asked sees one run, retrying, not a failed one and then another."""
+    return bool(
+        SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.FAILED).update(
+            status=SyncRun.Status.RUNNING,
+            finished_at=None,
+            heartbeat_at=timezone.now(),
+            error=f"Retrying after: {reason}"[:2000],
+        )
+    )
+
+
 class _Run:
     """A SyncRun being recorded: progress, counts, heartbeat."""
 
