@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from portouts import reports
 from portouts.models import (
     Comment,
     PortOut,
@@ -321,3 +322,10 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: Report) -> None:
+        reports.delete_report(report=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        for report in queryset:
+            reports.delete_report(report=report)

@@ -184,6 +184,39 @@ class IsoDateTimeText(Func):
         return template, tuple(params) * template.count(utc)
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Text columns Telnyx itself formats (E.164 numbers start with "+"), left as they are.
+FORMULA_SAFE_FIELDS = frozenset({"id", "first_number", "status", "country_code"})
+
+
+def neutralize_formula(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, with a leading apostrophe so it shows as
+    text. End-user names, PONs and reasons come from the gaining carrier."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class FormulaSafeText(Func):
+    """The database's version of neutralize_formula, so SQL-built lines get it too."""
+
+    output_field = TextField()
+
+    def _guarded(self, compiler: Any, starts: str) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        c = f"({sql})"
+        quote = "''''"  # SQL for the text "'"
+        template = f"CASE WHEN substr({c}, 1, 1) IN ({starts}) THEN {quote} || {c} ELSE {c} END"
+        return template, tuple(params) * 3
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self._guarded(compiler, "'=', '+', '-', '@', char(9), char(13)")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self._guarded(compiler, "'=', '+', '-', '@', chr(9), chr(13)")
+
+
 class JsonListText(Func):
     """A JSON list column as its values joined with ";", made by the database.
 
@@ -262,8 +295,12 @@ def export_columns(fields: tuple[str, ...], *, vendor: str) -> list[ExportColumn
             columns.append(ExportColumn(flag, quotable=False))
         elif internal in NUMBER_FIELDS:
             columns.append(ExportColumn(name, quotable=False))
-        else:
+        elif name in FORMULA_SAFE_FIELDS:
             columns.append(ExportColumn(name))
+        elif vendor in SQL_TEXT_VENDORS:
+            columns.append(ExportColumn(FormulaSafeText(name)))
+        else:
+            columns.append(ExportColumn(name, convert=neutralize_formula))
     return columns
 
 
@@ -508,6 +545,12 @@ def _final_name(report: Report, prefix: str) -> str:
     return f"reports/{prefix}-{timezone.now():%Y%m%d-%H%M%S}-{report.pk.hex[:8]}.csv"
 
 
+def delete_report(*, report: Report) -> None:
+    """Delete a report and its file (exports hold personal data: never leave the file)."""
+    _delete_file(report.file.name)
+    report.delete()
+
+
 def _delete_file(name: str | None) -> None:
     if name:
         try:
@@ -543,7 +586,19 @@ def _queue_export(report: Report) -> None:
     from portouts.tasks import export_report_task
 
     report_id = str(report.pk)
-    transaction.on_commit(lambda: export_report_task.delay(report_id))
+
+    def queue() -> None:
+        try:
+            export_report_task.delay(report_id)
+        except Exception as exc:  # broker unreachable: say so on the report, not as a 500
+            logger.error("Could not queue export %s: %s", report_id, type(exc).__name__)
+            Report.objects.filter(pk=report_id, status=Report.Status.QUEUED).update(
+                status=Report.Status.FAILED,
+                finished_at=timezone.now(),
+                error="The export could not be queued (the task broker is unreachable); retry it.",
+            )
+
+    transaction.on_commit(queue)
 
 
 def run_local_export(*, report_id: str | uuid.UUID) -> Report | None:
@@ -847,8 +902,7 @@ def expire_reports(*, now: datetime | None = None) -> HousekeepingResult:
     result = HousekeepingResult()
     expired = Report.objects.filter(expires_at__lt=now).only("pk", "file")
     for report in expired.iterator(chunk_size=500):
-        _delete_file(report.file.name)
-        report.delete()
+        delete_report(report=report)
         result.expired += 1
     result.stalled = fail_stalled_exports(now=now)
     result.partials_removed = _remove_old_partials(now=now)
@@ -858,12 +912,13 @@ def expire_reports(*, now: datetime | None = None) -> HousekeepingResult:
 def fail_stalled_exports(*, now: datetime | None = None) -> int:
     """Mark failed the local exports that showed no progress for REPORT_STALE_MINUTES.
 
-    Their worker died (killed, out of memory, machine restarted); the person can retry.
+    Their worker died (killed, out of memory, machine restarted), or none ever took the
+    task; the person can retry.
     """
     now = now or timezone.now()
     limit = stale_after()
     minutes = int(limit.total_seconds() // 60)
-    return Report.objects.filter(
+    stalled = Report.objects.filter(
         kind=Report.Kind.LOCAL, status=Report.Status.RUNNING, heartbeat_at__lt=now - limit
     ).update(
         status=Report.Status.FAILED,
@@ -873,6 +928,16 @@ def fail_stalled_exports(*, now: datetime | None = None) -> int:
             "(its worker was probably stopped); retry it."
         ),
     )
+    # Queued but never picked up (the task message was lost): fail it, so it can be retried
+    # and the reports page stops waiting for it.
+    never_started = Report.objects.filter(
+        kind=Report.Kind.LOCAL, status=Report.Status.QUEUED, created_at__lt=now - limit
+    ).update(
+        status=Report.Status.FAILED,
+        finished_at=now,
+        error=f"No worker started the export within {minutes} minutes; retry it.",
+    )
+    return stalled + never_started
 
 
 def _remove_old_partials(*, now: datetime) -> int:

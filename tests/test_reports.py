@@ -177,8 +177,10 @@ def test_csv_writer_fallback_streams_through_an_iterator(make_portouts):
     assert len(list(csv.reader(io.StringIO(out.getvalue().decode())))) == 2501
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, name: str = "") -> str:
     """A model value as the export's cell, worked out in Python (the reference)."""
+    if isinstance(value, str) and name not in reports.FORMULA_SAFE_FIELDS:
+        value = reports.neutralize_formula(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -233,7 +235,7 @@ def test_csv_rows_equal_the_filtered_list_on_this_database(make_portouts, query)
 
     rows = list(csv.reader(io.StringIO(fast.getvalue().decode("utf-8"), newline="")))
     fields = reports.EXPORT_FIELDS
-    expected = [[_cell(getattr(portout, name)) for name in fields] for portout in queryset]
+    expected = [[_cell(getattr(portout, name), name) for name in fields] for portout in queryset]
     assert rows[0] == list(fields)
     assert rows[1:] == expected
     assert [row[0] for row in rows[1:]] == expected_ids(query)
@@ -258,7 +260,7 @@ def test_csv_quoting_is_csv_writers_minimal_quoting(make_portouts):
     assert b',"https://x.test/a?b=1,2&c=""3"";",' in data
     assert b',"""",' in data  # zip: a lone quote
     assert b',",",' in data  # state: a lone comma
-    assert b',"\r\n",' in data  # vendor
+    assert b',"\'\r\n",' in data  # vendor: starts with CR, so kept as text
     assert b',"",' not in data  # empty text is an empty cell, never ""
     row = next(r for r in csv.reader(io.StringIO(data.decode(), newline="")) if r[0] == "po-000000")
     cells = dict(zip(reports.EXPORT_FIELDS, row, strict=True))
@@ -812,3 +814,67 @@ def test_telnyx_errors_from_the_sandbox_are_plain(sandbox_settings, reviewer_cli
     assert report.status == Report.Status.FAILED
     assert "500" in report.error
     assert report.error in response.content.decode().replace("&#x27;", "'")
+
+
+@pytest.mark.django_db
+def test_cells_a_spreadsheet_would_run_as_formulas_are_exported_as_text(make_portouts):
+    make_portouts(1)
+    PortOut.objects.update(
+        end_user_name='=HYPERLINK("http://evil.test","x")', pon="+1-800", reason="@SUM(A1)"
+    )
+    out = io.BytesIO()
+    reports.write_csv(PortOut.objects.all(), out)
+    header, row = list(csv.reader(io.StringIO(out.getvalue().decode())))
+    cell = dict(zip(header, row, strict=True))
+    assert cell["end_user_name"] == '\'=HYPERLINK("http://evil.test","x")'
+    assert cell["pon"] == "'+1-800"
+    assert cell["reason"] == "'@SUM(A1)"
+    # Numbers Telnyx formats in E.164 keep their plus sign.
+    assert cell["first_number"].startswith("+")
+
+
+@pytest.mark.django_db
+def test_an_export_that_cannot_be_queued_fails_with_a_reason(
+    reviewer, make_portouts, django_capture_on_commit_callbacks
+):
+    make_portouts(3)
+    with (
+        mock.patch(
+            "portouts.tasks.export_report_task.delay", side_effect=ConnectionError("no broker")
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        report = reports.request_local_report(user=reviewer, query="status=pending")
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert "could not be queued" in report.error
+
+
+@pytest.mark.django_db
+def test_an_export_no_worker_ever_started_is_failed_by_housekeeping(reviewer, settings):
+    settings.REPORT_STALE_MINUTES = 10
+    report = Report.objects.create(kind=Report.Kind.LOCAL, requested_by=reviewer)
+    Report.objects.filter(pk=report.pk).update(created_at=datetime.now(UTC) - timedelta(minutes=11))
+    fresh = Report.objects.create(kind=Report.Kind.LOCAL, requested_by=reviewer)
+    assert reports.fail_stalled_exports() == 1
+    report.refresh_from_db()
+    fresh.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert "No worker started the export" in report.error
+    assert fresh.status == Report.Status.QUEUED
+
+
+@pytest.mark.django_db
+def test_deleting_a_report_in_the_admin_deletes_its_file(admin_client_user, admin_user):
+    report = Report.objects.create(
+        kind=Report.Kind.LOCAL, status=Report.Status.COMPLETED, requested_by=admin_user
+    )
+    report.file.save("personal-data.csv", io.BytesIO(b"id\r\n1\r\n"))
+    name = report.file.name
+    assert default_storage.exists(name)
+    response = admin_client_user.post(
+        f"/admin/portouts/report/{report.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Report.objects.filter(pk=report.pk).exists()
+    assert not default_storage.exists(name)
