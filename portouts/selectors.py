@@ -8,16 +8,22 @@ timeline reads each source once.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
 from portouts.models import (
@@ -29,6 +35,8 @@ from portouts.models import (
     ReviewAction,
     SupportingDocument,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Columns the list and the queue show; `raw` and the full number list stay unread.
 LIST_COLUMNS = (
@@ -270,33 +278,131 @@ class ListRow:
     created_iso: str
     status_label: str
     status_class: str
+    html: str
 
 
 def _utc_day(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d") if value else ""
+    return value.astimezone(UTC).date().isoformat() if value else ""
+
+
+#: One table row of the list. Every value is escaped with `escape` (what Django's
+#: format_html does to plain strings) before it is put in: building rows with the template
+#: engine, or with format_html's lazy-aware escaping, costs more than the page's budget.
+_ROW = (
+    '<tr data-href="{url}" tabindex="-1">'
+    '<td><span class="badge status-{status_class}">{status_label}</span></td>'
+    '<td class="mono nowrap">{number}{more}</td>'
+    "<td>{end_user}</td>"
+    "<td>{carrier}{spid}</td>"
+    '<td class="mono hide-narrow">{pon}</td>'
+    '<td class="nowrap">{foc}</td>'
+    '<td class="nowrap hide-narrow">{requested_foc}</td>'
+    '<td class="nowrap"><time datetime="{created_iso}">{created}</time></td>'
+    '<td><a href="{url}" class="mono">{key}</a></td>'
+    "</tr>"
+)
+
+
+def _escape(value: object) -> str:
+    return html_escape(str(value))
+
+
+def _row_html(row: ListRow, p: PortOut) -> str:
+    more = (
+        f' <span class="muted" title="{p.number_count} numbers in total">+{row.more_numbers}</span>'
+        if row.more_numbers
+        else ""
+    )
+    spid = f'<br><span class="muted small">SPID {_escape(p.spid)}</span>' if p.spid else ""
+    return _ROW.format(
+        url=_escape(row.url),
+        status_class=_escape(row.status_class),
+        status_label=_escape(row.status_label),
+        number=_escape(p.first_number or "—"),
+        more=more,
+        end_user=_escape(p.end_user_name or "—"),
+        carrier=_escape(p.carrier_name or "—"),
+        spid=spid,
+        pon=_escape(p.pon or "—"),
+        foc=_escape(row.foc or "—"),
+        requested_foc=_escape(row.requested_foc or "—"),
+        created_iso=_escape(row.created_iso),
+        created=_escape(row.created),
+        key=_escape(p.support_key or p.id),
+    )
 
 
 def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
+    """The page's rows with their cells formatted, and each row's HTML (see `_ROW`)."""
     # reverse() once, then the ids are quoted into the same pattern.
     marker = "__portout__"
     pattern = reverse("portouts:detail", args=[marker])
+    zone = timezone.get_current_timezone()
+    status_classes: dict[str, str] = {}
+    status_labels: dict[str, str] = {}
     rows = []
     for p in portouts:
-        created = timezone.localtime(p.created_at) if p.created_at else None
-        rows.append(
-            ListRow(
-                portout=p,
-                url=pattern.replace(marker, quote(p.id, safe="")),
-                more_numbers=max(0, p.number_count - 1),
-                foc=_utc_day(p.foc_date),
-                requested_foc=_utc_day(p.requested_foc_date),
-                created=created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
-                created_iso=created.isoformat() if created else "",
-                status_label=p.status_label,
-                status_class=slugify(p.status) or "unknown",
-            )
+        created = p.created_at.astimezone(zone) if p.created_at else None
+        status = p.status
+        if status not in status_labels:
+            status_labels[status] = str(p.status_label)
+            status_classes[status] = slugify(status) or "unknown"
+        row = ListRow(
+            portout=p,
+            url=pattern.replace(marker, quote(p.id, safe="")),
+            more_numbers=max(0, p.number_count - 1),
+            foc=_utc_day(p.foc_date),
+            requested_foc=_utc_day(p.requested_foc_date),
+            created=created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
+            created_iso=created.isoformat() if created else "",
+            status_label=status_labels[status],
+            status_class=status_classes[status],
+            html="",
         )
+        rows.append(replace(row, html=_row_html(row, p)))
     return rows
+
+
+def rows_html(rows: Iterable[ListRow]) -> str:
+    """The rows' HTML, joined; every value in it was escaped by `_row_html`."""
+    return mark_safe("".join(row.html for row in rows))  # noqa: S308
+
+
+class CountCachedPaginator(Paginator):  # type: ignore[type-arg]
+    """A paginator whose count(*) is cached per filter and cache version.
+
+    Counting 100,000 cached port-outs takes SQLite 10-20 ms on every page; the count only
+    changes when the cache or the audit trail does, which `cache_version` tracks (the same
+    token that lets the list's polling answer 204). The key leaves out page and ordering,
+    so paging through one filter counts once.
+    """
+
+    def __init__(self, object_list: QuerySet[PortOut], per_page: int, *, version: str) -> None:
+        super().__init__(object_list, per_page)
+        self.version = version
+        self.queryset = object_list
+
+    @cached_property
+    def count(self) -> int:
+        sql, params = self.queryset.order_by().query.sql_with_params()
+        key = "portouts:list-count:" + _token(self.version, sql, repr(params))
+        try:
+            found = cache.get(key)
+        except Exception:  # the cache is an optimisation: count without it
+            logger.warning("List count cache unavailable", exc_info=True)
+            return self.queryset.count()
+        if isinstance(found, int):
+            return found
+        total = self.queryset.count()
+        try:
+            cache.set(key, total, COUNT_CACHE_SECONDS)
+        except Exception:
+            logger.warning("List count cache unavailable", exc_info=True)
+        return total
+
+
+#: How long a list count stays cached; a new cache version makes a new key before that.
+COUNT_CACHE_SECONDS = 600
 
 
 def cache_version() -> str:

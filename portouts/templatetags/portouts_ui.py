@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from django import template
-from django.utils.html import format_html
 
 from portouts.models import PortOutStatus
 
@@ -55,56 +53,3 @@ def web_url(value: str) -> str:
     """The value if it is an http(s) link (LSR links come from Telnyx), else empty."""
     text = str(value or "").strip()
     return text if text.lower().startswith(("https://", "http://")) else ""
-
-
-_ROW = (
-    '<tr data-href="{url}" tabindex="-1">'
-    '<td><span class="badge status-{status_class}">{status_label}</span></td>'
-    '<td class="mono nowrap">{number}{more}</td>'
-    "<td>{end_user}</td>"
-    "<td>{carrier}{spid}</td>"
-    '<td class="mono hide-narrow">{pon}</td>'
-    '<td class="nowrap">{foc}</td>'
-    '<td class="nowrap hide-narrow">{requested_foc}</td>'
-    '<td class="nowrap"><time datetime="{created_iso}">{created}</time></td>'
-    '<td><a href="{url}" class="mono">{key}</a></td>'
-    "</tr>"
-)
-
-
-@register.simple_tag
-def list_row(row: Any) -> str:
-    """One row of the port-out list, as HTML (every value escaped by format_html).
-
-    Built in Python rather than with template tags: the list shows up to 250 rows and the
-    template engine costs about 0.3 ms per row, which alone would exceed the page's budget.
-    The status badge is the markup of `_status_badge.html`.
-    """
-    p = row.portout
-    more = (
-        format_html(
-            ' <span class="muted" title="{} numbers in total">+{}</span>',
-            p.number_count,
-            row.more_numbers,
-        )
-        if row.more_numbers
-        else ""
-    )
-    spid = format_html('<br><span class="muted small">SPID {}</span>', p.spid) if p.spid else ""
-    return format_html(
-        _ROW,
-        url=row.url,
-        status_class=row.status_class,
-        status_label=row.status_label,
-        number=p.first_number or "—",
-        more=more,
-        end_user=p.end_user_name or "—",
-        carrier=p.carrier_name or "—",
-        spid=spid,
-        pon=p.pon or "—",
-        foc=row.foc or "—",
-        requested_foc=row.requested_foc or "—",
-        created_iso=row.created_iso,
-        created=row.created,
-        key=p.support_key or p.id,
-    )

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.forms import SelectMultiple
 from django.http import (
     Http404,
@@ -157,7 +156,7 @@ def portout_list(request: HttpRequest) -> HttpResponse:
     options = ListOptionsForm(request.GET if request.GET.get("per_page") else None)
     if options.is_bound and not options.is_valid():
         filter_errors["per_page"] = options.errors["per_page"]
-    paginator = Paginator(queryset, options.page_size())
+    paginator = selectors.CountCachedPaginator(queryset, options.page_size(), version=version)
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.list_rows(page.object_list)
 
@@ -171,6 +170,7 @@ def portout_list(request: HttpRequest) -> HttpResponse:
         "options": options,
         "page": page,
         "rows": rows,
+        "rows_html": selectors.rows_html(rows),
         "paginator": paginator,
         "columns": _columns(current_o),
         "more_filters": more_filters,
