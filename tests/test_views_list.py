@@ -239,3 +239,12 @@ def test_list_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(11):
         response = reviewer_client.get(f"{URL}?per_page={per_page}&o=-foc&status=pending")
     assert len(response.context["page"].object_list) == per_page
+
+
+def test_the_cached_count_follows_changes_to_the_cache(viewer_client, three, make_portout):
+    """The paginator caches the count per filter; a new synced row gives a fresh count."""
+    url = reverse("portouts:list") + "?status=pending"
+    first = viewer_client.get(url).context["page"].paginator.count
+    make_portout(id="po-new", status="pending", synced_at=datetime(2030, 1, 1, tzinfo=UTC))
+    second = viewer_client.get(url).context["page"].paginator.count
+    assert second == first + 1
