@@ -207,14 +207,15 @@ class FormulaSafeText(Func):
         sql, params = compiler.compile(self.source_expressions[0])
         c = f"({sql})"
         quote = "''''"  # SQL for the text "'"
-        template = f"CASE WHEN substr({c}, 1, 1) IN ({starts}) THEN {quote} || {c} ELSE {c} END"
+        template = f"CASE WHEN {starts.format(c=c)} THEN {quote} || {c} ELSE {c} END"
         return template, tuple(params) * 3
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self._guarded(compiler, "'=', '+', '-', '@', char(9), char(13)")
+        # One GLOB over a constant pattern: cheaper per row than substr() IN (...).
+        return self._guarded(compiler, "{c} GLOB ('[-=+@' || char(9, 13) || ']*')")
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self._guarded(compiler, "'=', '+', '-', '@', chr(9), chr(13)")
+        return self._guarded(compiler, "substr({c}, 1, 1) IN ('=', '+', '-', '@', chr(9), chr(13))")
 
 
 class JsonListText(Func):
