@@ -25,10 +25,6 @@ class PortOutStatus(models.TextChoices):
     PORTED = "ported", "Ported"
 
 
-# Statuses Telnyx may still move; the rest are final.
-OPEN_STATUSES = (PortOutStatus.PENDING, PortOutStatus.AUTHORIZED, PortOutStatus.REJECTED_PENDING)
-
-
 class PortOutQuerySet(models.QuerySet["PortOut"]):
     def present(self) -> PortOutQuerySet:
         """Port-outs Telnyx still lists (not flagged as vanished by a full sync)."""

@@ -41,7 +41,7 @@ from portouts.sync.full import (
     run_full_sync,
 )
 from portouts.sync.incremental import run_incremental_sync
-from portouts.sync.refresh import handle_event, refresh_comments, refresh_portout
+from portouts.sync.refresh import handle_event, refresh_portout
 from portouts.sync.runs import (
     HEARTBEAT_EVERY,
     LOCK_KEY,
@@ -111,7 +111,6 @@ __all__ = [
     "last_successful_run",
     "mark_events_processed",
     "queue_run",
-    "refresh_comments",
     "refresh_portout",
     "reopen_run",
     "run_full_sync",

@@ -15,7 +15,6 @@ from portouts.sync.store import (
     _store_batch,
     flag_vanished,
     mark_events_processed,
-    store_comments,
     store_events,
 )
 
@@ -60,12 +59,6 @@ def refresh_portout(
             store_events(events)
             mark_events_processed((e.id for e in events if e.id), now=now)
     return PortOut.objects.get(id=portout.id)
-
-
-def refresh_comments(portout_id: str, *, client: telnyx.TelnyxClient | None = None) -> None:
-    """Refetch the comments of one port-out (after a new_comment event)."""
-    api = _Api(client or telnyx.get_client())
-    store_comments(portout_id, api.call(api.client.list_comments, portout_id))
 
 
 def handle_event(

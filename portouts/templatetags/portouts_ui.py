@@ -44,11 +44,6 @@ def duration(value: timedelta | None) -> str:
 
 
 @register.filter
-def hours(value: timedelta | None) -> str:
-    return "" if value is None else f"{value.total_seconds() / 3600:.0f}"
-
-
-@register.filter
 def web_url(value: str) -> str:
     """The value if it is an http(s) link (LSR links come from Telnyx), else empty."""
     text = str(value or "").strip()
