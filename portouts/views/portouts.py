@@ -19,7 +19,6 @@ from django.core.exceptions import PermissionDenied
 from django.forms import SelectMultiple
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
     HttpResponseBase,
     StreamingHttpResponse,
@@ -45,6 +44,7 @@ from portouts.models import PortOut, PortOutStatus, RejectionCode, SupportingDoc
 from portouts.roles import REVIEW_PERMISSION
 from portouts.telnyx import APIError
 from portouts.upload_handlers import DocumentSizeLimitHandler
+from portouts.views import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -67,18 +67,14 @@ LIST_COLUMNS = (
 )
 
 
-def _can_review(request: HttpRequest) -> bool:
+def _can_review(request: HtmxHttpRequest) -> bool:
     return request.user.has_perm(REVIEW_PERMISSION)
 
 
-def _require_review(request: HttpRequest) -> None:
+def _require_review(request: HtmxHttpRequest) -> None:
     """Refuse before anything reaches Telnyx: deciding needs the Reviewer role."""
     if not _can_review(request):
         raise PermissionDenied("Only reviewers can act on port-outs.")
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 # -- list ------------------------------------------------------------------------------
@@ -126,17 +122,17 @@ def _filter_fields(form: Any) -> list[dict[str, Any]]:
     return fields
 
 
-def _export_url(request: HttpRequest) -> str:
+def _export_url(request: HtmxHttpRequest) -> str:
     if not request.user.has_perm("portouts.request_report"):
         return ""
     return reverse("portouts:report_create")
 
 
 @require_GET
-def portout_list(request: HttpRequest) -> HttpResponse:
+def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     """Triage list with filters in the URL; htmx requests get only the results fragment."""
     version = selectors.cache_version()
-    if _is_htmx(request) and request.headers.get(VERSION_HEADER) == version:
+    if request.htmx and request.headers.get(VERSION_HEADER) == version:
         return HttpResponse(status=204)  # polling: nothing changed, nothing to swap
 
     base = selectors.portout_list_base()
@@ -184,14 +180,14 @@ def portout_list(request: HttpRequest) -> HttpResponse:
         "export_url": _export_url(request),
         "poll_headers": json.dumps({VERSION_HEADER: version}),
     }
-    template = "portouts/list.html#results" if _is_htmx(request) else "portouts/list.html"
+    template = "portouts/list.html#results" if request.htmx else "portouts/list.html"
     return render(request, template, context)
 
 
 # -- one port-out ------------------------------------------------------------------------
 
 
-def _rejection_codes(request: HttpRequest, portout: PortOut) -> tuple[list[RejectionCode], str]:
+def _rejection_codes(request: HtmxHttpRequest, portout: PortOut) -> tuple[list[RejectionCode], str]:
     """Eligible codes for the picker, fetched from Telnyx when the cache has none."""
     codes = selectors.portout_rejection_codes(portout_id=portout.id)
     if codes or portout.status != PortOutStatus.PENDING or not _can_review(request):
@@ -202,7 +198,7 @@ def _rejection_codes(request: HttpRequest, portout: PortOut) -> tuple[list[Rejec
         return [], "Rejection codes could not be loaded: " + review.describe_api_error(exc)
 
 
-def _detail_context(request: HttpRequest, portout: PortOut, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: HtmxHttpRequest, portout: PortOut, **extra: Any) -> dict[str, Any]:
     codes, codes_error = _rejection_codes(request, portout)
     version = selectors.portout_version(portout_id=portout.id)
     context: dict[str, Any] = {
@@ -234,19 +230,19 @@ DETAIL_PARTIALS = {"decision", "timeline", "documents", "comment_form", "upload_
 
 
 @require_GET
-def portout_detail(request: HttpRequest, portout_id: str) -> HttpResponse:
+def portout_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Every field, the timeline, documents and the decision panel of one port-out."""
-    if _is_htmx(request) and request.headers.get(VERSION_HEADER):
+    if request.htmx and request.headers.get(VERSION_HEADER):
         return _poll_detail(request, portout_id)
     portout = _get_portout(portout_id)
     context = _detail_context(request, portout)
     partial = request.GET.get("partial", "")
-    if _is_htmx(request) and partial in DETAIL_PARTIALS:
+    if request.htmx and partial in DETAIL_PARTIALS:
         return render(request, f"portouts/detail.html#{partial}", context)
     return render(request, "portouts/detail.html", context)
 
 
-def _poll_detail(request: HttpRequest, portout_id: str) -> HttpResponse:
+def _poll_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Polling: 204 when nothing changed, else the changed regions as out-of-band swaps."""
     if not PortOut.objects.filter(id=portout_id).exists():
         raise Http404("No such port-out")
@@ -261,7 +257,7 @@ def _poll_detail(request: HttpRequest, portout_id: str) -> HttpResponse:
 
 
 def _decision_response(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     portout: PortOut,
     *,
     notice: tuple[str, str] | None = None,
@@ -270,16 +266,16 @@ def _decision_response(
 ) -> HttpResponse:
     """The decision panel after a step: a fragment for htmx, else the whole page."""
     context = _detail_context(request, portout, notice=notice, **extra)
-    if _is_htmx(request):
+    if request.htmx:
         context["oob"] = True
         return render(request, "portouts/detail.html#decision_response", context, status=status)
     return render(request, "portouts/detail.html", context, status=status)
 
 
 def _after_decision(
-    request: HttpRequest, portout_id: str, result: review.ReviewResult
+    request: HtmxHttpRequest, portout_id: str, result: review.ReviewResult
 ) -> HttpResponse:
-    if result.ok and not _is_htmx(request):
+    if result.ok and not request.htmx:
         messages.success(request, result.message)
         return redirect("portouts:detail", portout_id=portout_id)
     portout = result.portout or _get_portout(portout_id)
@@ -288,7 +284,7 @@ def _after_decision(
 
 
 @require_POST
-def portout_authorize(request: HttpRequest, portout_id: str) -> HttpResponse:
+def portout_authorize(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Authorize in two steps: review the choices, then confirm (one API call per confirm)."""
     _require_review(request)
     portout = _get_portout(portout_id)
@@ -319,7 +315,7 @@ def portout_authorize(request: HttpRequest, portout_id: str) -> HttpResponse:
 
 
 @require_POST
-def portout_reject(request: HttpRequest, portout_id: str) -> HttpResponse:
+def portout_reject(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Reject with an eligible code and a reason, in two steps like authorize."""
     _require_review(request)
     portout = _get_portout(portout_id)
@@ -352,7 +348,7 @@ def portout_reject(request: HttpRequest, portout_id: str) -> HttpResponse:
 
 
 @require_POST
-def portout_comment(request: HttpRequest, portout_id: str) -> HttpResponse:
+def portout_comment(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Post a comment to Telnyx; it shows in the timeline from Telnyx's answer."""
     _require_review(request)
     portout = _get_portout(portout_id)
@@ -365,14 +361,14 @@ def portout_comment(request: HttpRequest, portout_id: str) -> HttpResponse:
             body=form.cleaned_data["body"],
             idempotency_key=form.cleaned_data["idempotency_key"] or None,
         )
-        if result.ok and not _is_htmx(request):
+        if result.ok and not request.htmx:
             messages.success(request, result.message)
             return redirect(f"{reverse('portouts:detail', args=[portout_id])}#timeline")
         notice = ("success" if result.ok else "error", result.message)
         if result.ok:
             form = CommentForm(initial={"idempotency_key": new_idempotency_key()})
     context = _detail_context(request, portout, comment_form=form, comment_notice=notice)
-    if _is_htmx(request):
+    if request.htmx:
         context["oob"] = True
         return render(request, "portouts/detail.html#comment_response", context)
     return render(request, "portouts/detail.html", context)
@@ -380,7 +376,7 @@ def portout_comment(request: HttpRequest, portout_id: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
-def portout_upload(request: HttpRequest, portout_id: str) -> HttpResponse:
+def portout_upload(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Upload a file to Telnyx and attach it as LOA or invoice, in the same request.
 
     The size limit is enforced while the body is read (not after Django stored the whole
@@ -393,7 +389,9 @@ def portout_upload(request: HttpRequest, portout_id: str) -> HttpResponse:
 
 
 @csrf_protect
-def _upload(request: HttpRequest, portout_id: str, limit: DocumentSizeLimitHandler) -> HttpResponse:
+def _upload(
+    request: HtmxHttpRequest, portout_id: str, limit: DocumentSizeLimitHandler
+) -> HttpResponse:
     _require_review(request)
     portout = _get_portout(portout_id)
     form = DocumentUploadForm(request.POST, request.FILES, too_large="file" in limit.too_large)
@@ -409,14 +407,14 @@ def _upload(request: HttpRequest, portout_id: str, limit: DocumentSizeLimitHandl
             content_type=form.cleaned_data["content_type"],
             idempotency_key=form.cleaned_data["idempotency_key"] or None,
         )
-        if result.ok and not _is_htmx(request):
+        if result.ok and not request.htmx:
             messages.success(request, result.message)
             return redirect(f"{reverse('portouts:detail', args=[portout_id])}#documents")
         notice = ("success" if result.ok else "error", result.message)
         if result.ok:
             form = DocumentUploadForm(initial={"idempotency_key": new_idempotency_key()})
     context = _detail_context(request, portout, upload_form=form, upload_notice=notice)
-    if _is_htmx(request):
+    if request.htmx:
         context["oob"] = True
         return render(request, "portouts/detail.html#upload_response", context)
     return render(request, "portouts/detail.html", context)
@@ -446,7 +444,9 @@ class _Download:
 
 
 @require_GET
-def document_download(request: HttpRequest, portout_id: str, document_id: str) -> HttpResponseBase:
+def document_download(
+    request: HtmxHttpRequest, portout_id: str, document_id: str
+) -> HttpResponseBase:
     """Stream a supporting document's bytes from Telnyx through the dashboard.
 
     Only the file types Telnyx accepts are passed on as such; anything else is sent as

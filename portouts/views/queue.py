@@ -6,20 +6,20 @@ import json
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from portouts import selectors
+from portouts.views import HtmxHttpRequest
 from portouts.views.portouts import VERSION_HEADER
 
 
 @require_GET
-def decision_queue(request: HttpRequest) -> HttpResponse:
+def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
     version = selectors.cache_version()
-    htmx = bool(getattr(request, "htmx", False))
-    if htmx and request.headers.get(VERSION_HEADER) == version:
+    if request.htmx and request.headers.get(VERSION_HEADER) == version:
         return HttpResponse(status=204)  # polling: nothing changed
     queue = selectors.portout_queue()
     counts = selectors.pending_counts()
@@ -36,5 +36,5 @@ def decision_queue(request: HttpRequest) -> HttpResponse:
         "version": version,
         "poll_headers": json.dumps({VERSION_HEADER: version}),
     }
-    template = "portouts/queue.html#board" if htmx else "portouts/queue.html"
+    template = "portouts/queue.html#board" if request.htmx else "portouts/queue.html"
     return render(request, template, context)

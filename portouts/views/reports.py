@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 from portouts import reports as report_service
 from portouts.forms import TelnyxReportForm
 from portouts.models import Report
+from portouts.views import HtmxHttpRequest
 
 REQUEST_PERMISSION = "portouts.request_report"
 #: Reports listed on the page (retention keeps the table short anyway).
@@ -23,12 +24,14 @@ POLL_SECONDS = 2
 ACTIVE = (Report.Status.QUEUED, Report.Status.RUNNING)
 
 
-def _require_perm(request: HttpRequest) -> None:
+def _require_perm(request: HtmxHttpRequest) -> None:
     if not request.user.has_perm(REQUEST_PERMISSION):
         raise PermissionDenied("You may not request reports.")
 
 
-def _context(request: HttpRequest, *, form: TelnyxReportForm | None = None) -> dict[str, object]:
+def _context(
+    request: HtmxHttpRequest, *, form: TelnyxReportForm | None = None
+) -> dict[str, object]:
     rows = list(Report.objects.select_related("requested_by").order_by("-created_at")[:PAGE_ROWS])
     return {
         "rows": [(r, report_service.filter_labels(r.filters)) for r in rows],
@@ -41,10 +44,10 @@ def _context(request: HttpRequest, *, form: TelnyxReportForm | None = None) -> d
 
 
 @require_GET
-def reports_page(request: HttpRequest) -> HttpResponse:
+def reports_page(request: HtmxHttpRequest) -> HttpResponse:
     """The reports page; htmx polls its report list while any report is unfinished."""
     context = _context(request)
-    if getattr(request, "htmx", False):
+    if request.htmx:
         response = render(request, "portouts/reports.html#report-list", context)
         if not context["any_active"]:
             # 286 tells htmx to stop polling; the final state is still swapped in.
@@ -54,7 +57,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def telnyx_reports(request: HttpRequest) -> HttpResponse:
+def telnyx_reports(request: HtmxHttpRequest) -> HttpResponse:
     """Telnyx's own report list, fetched live (loaded into the page by htmx)."""
     listing = report_service.list_telnyx_reports()
     return render(
@@ -65,7 +68,7 @@ def telnyx_reports(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def report_create(request: HttpRequest) -> HttpResponse:
+def report_create(request: HtmxHttpRequest) -> HttpResponse:
     """The list's "Export CSV": queue a local export of what the list shows."""
     _require_perm(request)
     query = request.POST.get("query", "")[:4000]
@@ -89,7 +92,7 @@ def _back_to_list(query: str) -> HttpResponse:
 
 
 @require_POST
-def telnyx_report_create(request: HttpRequest) -> HttpResponse:
+def telnyx_report_create(request: HtmxHttpRequest) -> HttpResponse:
     """Ask Telnyx to build an `export_portouts_csv` report with the form's filters."""
     _require_perm(request)
     form = TelnyxReportForm(request.POST)
@@ -117,7 +120,7 @@ def telnyx_report_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def report_retry(request: HttpRequest, report_id: str) -> HttpResponse:
+def report_retry(request: HtmxHttpRequest, report_id: str) -> HttpResponse:
     _require_perm(request)
     report = get_object_or_404(Report, pk=report_id)
     if report.status != Report.Status.FAILED:
@@ -132,7 +135,7 @@ def report_retry(request: HttpRequest, report_id: str) -> HttpResponse:
 
 
 @require_GET
-def report_download(request: HttpRequest, report_id: str) -> FileResponse:
+def report_download(request: HtmxHttpRequest, report_id: str) -> FileResponse:
     """Stream a completed report's file (never loaded into memory)."""
     report = get_object_or_404(Report, pk=report_id)
     if report.status != Report.Status.COMPLETED or not report.file.name:

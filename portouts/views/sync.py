@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
@@ -14,6 +14,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from portouts import sync
 from portouts.models import SyncRun
 from portouts.tasks import sync_portouts_task
+from portouts.views import HtmxHttpRequest
 
 logger = logging.getLogger("portouts.views.sync")
 
@@ -21,7 +22,7 @@ TEMPLATE = "portouts/sync_runs.html"
 
 
 @require_GET
-def sync_runs(request: HttpRequest) -> HttpResponse:
+def sync_runs(request: HtmxHttpRequest) -> HttpResponse:
     """Recent runs with their counts and errors; the run in progress, if any."""
     running = sync.running_sync()
     runs = SyncRun.objects.order_by("-started_at")[:50]
@@ -41,7 +42,7 @@ def sync_runs(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def sync_start(request: HttpRequest) -> HttpResponse:
+def sync_start(request: HtmxHttpRequest) -> HttpResponse:
     """Queue a sync (incremental unless "full" is asked), or follow the one already running."""
     if not request.user.has_perm("portouts.sync_now"):
         raise PermissionDenied("You may not start a sync.")
@@ -62,18 +63,18 @@ def sync_start(request: HttpRequest) -> HttpResponse:
             logger.exception("Could not queue a sync")
             sync.abandon_run(run.pk, reason=f"The sync could not be queued: {exc}")
             run.refresh_from_db()
-    if getattr(request, "htmx", False):
+    if request.htmx:
         return _progress(request, run)
     return redirect("portouts:sync_runs")
 
 
 @require_GET
-def sync_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def sync_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The progress partial that htmx polls; HTTP 286 stops the polling once the run ended."""
     return _progress(request, get_object_or_404(SyncRun, pk=pk))
 
 
-def _progress(request: HttpRequest, run: SyncRun) -> HttpResponse:
+def _progress(request: HtmxHttpRequest, run: SyncRun) -> HttpResponse:
     if run.status == SyncRun.Status.RUNNING:
         sync.fail_stale_runs()
         run.refresh_from_db()
