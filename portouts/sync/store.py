@@ -39,41 +39,10 @@ BATCH_SIZE = 500
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
-# Port-out fields the sync writes on update (everything but the primary key and
-# details_synced_at, which only the details fetch sets).
+# Port-out fields the sync writes on update: all but the primary key and
+# details_synced_at, which only the details fetch sets.
 _PORTOUT_UPDATE_FIELDS = [
-    "status",
-    "phone_numbers",
-    "first_number",
-    "number_count",
-    "country_code",
-    "authorized_name",
-    "end_user_name",
-    "service_address",
-    "city",
-    "state",
-    "zip",
-    "carrier_name",
-    "spid",
-    "current_carrier",
-    "vendor",
-    "pon",
-    "support_key",
-    "lsr",
-    "reason",
-    "rejection_code",
-    "foc_date",
-    "requested_foc_date",
-    "already_ported",
-    "host_messaging",
-    "user_id",
-    "created_at",
-    "inserted_at",
-    "updated_at",
-    "ported_out_at",
-    "raw",
-    "synced_at",
-    "vanished_at",
+    f.name for f in PortOut._meta.concrete_fields if f.name not in {"id", "details_synced_at"}
 ]
 _TEXT_FIELDS = [
     "authorized_name",
