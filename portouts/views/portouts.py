@@ -44,13 +44,12 @@ from portouts.models import PortOut, PortOutStatus, RejectionCode, SupportingDoc
 from portouts.roles import REVIEW_PERMISSION
 from portouts.telnyx import APIError
 from portouts.upload_handlers import DocumentSizeLimitHandler
-from portouts.views import HtmxHttpRequest
+from portouts.views import VERSION_HEADER, HtmxHttpRequest, shows_version
 
 logger = logging.getLogger(__name__)
 
 #: Filters shown in the first row of the list's form; the rest fold under "More filters".
 PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
-VERSION_HEADER = "X-Cache-Version"
 STATUS_HEADER = "X-Portout-Status"
 
 #: Sortable columns of the list: (column key, `o` value, header label).
@@ -132,8 +131,8 @@ def _export_url(request: HtmxHttpRequest) -> str:
 def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     """Triage list with filters in the URL; htmx requests get only the results fragment."""
     version = selectors.cache_version()
-    if request.htmx and request.headers.get(VERSION_HEADER) == version:
-        return HttpResponse(status=204)  # polling: nothing changed, nothing to swap
+    if shows_version(request, version):
+        return HttpResponse(status=204)
 
     base = selectors.portout_list_base()
     filterset = PortOutFilter(request.GET or None, queryset=base)
@@ -247,7 +246,7 @@ def _poll_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     if not PortOut.objects.filter(id=portout_id).exists():
         raise Http404("No such port-out")
     version = selectors.portout_version(portout_id=portout_id)
-    if request.headers.get(VERSION_HEADER) == version:
+    if shows_version(request, version):
         return HttpResponse(status=204)
     portout = _get_portout(portout_id)
     # The decision panel may hold a half-filled form: redraw it only if the status moved.

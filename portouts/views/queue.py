@@ -12,15 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from portouts import selectors
-from portouts.views import HtmxHttpRequest
-from portouts.views.portouts import VERSION_HEADER
+from portouts.views import VERSION_HEADER, HtmxHttpRequest, shows_version
 
 
 @require_GET
 def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
     version = selectors.cache_version()
-    if request.htmx and request.headers.get(VERSION_HEADER) == version:
-        return HttpResponse(status=204)  # polling: nothing changed
+    if shows_version(request, version):
+        return HttpResponse(status=204)
     queue = selectors.portout_queue()
     counts = selectors.pending_counts()
     context = {
