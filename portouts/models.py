@@ -77,7 +77,14 @@ class PortOut(models.Model):
         null=True, blank=True, help_text="Set when a full sync no longer found it in Telnyx"
     )
     details_synced_at = models.DateTimeField(
-        null=True, blank=True, help_text="When comments, documents and rejection codes were fetched"
+        null=True,
+        blank=True,
+        help_text="When the last complete read of this port-out (row, comments, documents and, "
+        "while pending, rejection codes) began; events received before it are reflected",
+    )
+    details_stale = models.BooleanField(
+        default=False,
+        help_text="A read of its comments, documents or codes failed; the next sync retries it",
     )
 
     objects = PortOutQuerySet.as_manager()
@@ -96,6 +103,12 @@ class PortOut(models.Model):
             ),
             # The freshness token of the list pages (latest sync).
             models.Index(fields=["synced_at"], name="portout_synced"),
+            # The sync retries these.
+            models.Index(
+                fields=["details_stale"],
+                name="portout_details_stale",
+                condition=models.Q(details_stale=True),
+            ),
         ]
         permissions = [
             (
@@ -199,13 +212,20 @@ class RejectionCode(models.Model):
 
 
 class PortOutEvent(models.Model):
-    """A Telnyx port-out event, from the Events API or a signed webhook; stored once per id."""
+    """A Telnyx port-out event, from the Events API or a signed webhook; stored once per id.
+
+    It is processed once the cache holds what it announces: its port-out read in full after
+    the event was received (`received_at <= PortOut.details_synced_at`), or found gone.
+    """
 
     class Source(models.TextChoices):
         API = "api", "Events API"
         WEBHOOK = "webhook", "Webhook"
 
-    id = models.CharField(primary_key=True, max_length=64)
+    #: ids are stored whole; a longer one is refused rather than cut (two cut ids could collide)
+    ID_MAX_LENGTH = 255
+
+    id = models.CharField(primary_key=True, max_length=ID_MAX_LENGTH)
     event_type = models.CharField(max_length=64, db_index=True)
     portout_id = models.CharField(max_length=64, blank=True, db_index=True)
     payload = models.JSONField(default=dict)
@@ -216,12 +236,22 @@ class PortOutEvent(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the cache was refreshed for this event"
+        null=True,
+        blank=True,
+        help_text="When the cache was found to hold what this event announces",
     )
 
     class Meta:
         verbose_name = "port-out event"
         ordering = ["-created_at"]
+        indexes = [
+            # Every sync looks for these.
+            models.Index(
+                fields=["portout_id", "received_at"],
+                name="event_unprocessed",
+                condition=models.Q(processed_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.id}"
@@ -347,6 +377,15 @@ class SyncRun(models.Model):
     triggered_by = models.CharField(max_length=64, blank=True, help_text="beat, user name, command")
     inserted_at_high_water = models.DateTimeField(null=True, blank=True)
     event_high_water = models.DateTimeField(null=True, blank=True)
+    picked_up_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took the run up (empty while queued)"
+    )
+    reconciling_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Full runs: port-outs read in full since then need no second read; a run "
+        "that resumes a failed one keeps its value",
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -54,24 +54,12 @@ class TransientTelnyxError(Exception):
     """A Telnyx failure worth retrying later (connection, timeout, 408/409/429, 5xx)."""
 
 
-# Idempotent (refetch + upsert), acknowledged late (a worker that dies mid-task leaves it on
-# the queue), retried with backoff when Telnyx is unreachable, slow, rate-limiting or failing.
-SYNC_TASK_OPTIONS: dict[str, Any] = {
-    "acks_late": True,
-    "autoretry_for": (TransientTelnyxError,),
-    "retry_backoff": 5,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
-
-
 #: retries of a failed sync run: none for beat's incremental runs (the next tick, a minute
 #: later, is the retry), one for a run a person asked for, a few for the nightly full run
 SYNC_RETRIES_ASKED = 1
 SYNC_RETRIES_NIGHTLY = 3
-#: first retry delay in seconds, doubling, capped below STALE_AFTER so the run row waiting
-#: for its retry is not failed as stale meanwhile
+#: first retry delay in seconds, doubling, capped well below QUEUED_STALE_AFTER so the run
+#: row waiting for its retry (queued again) is not failed as never started meanwhile
 SYNC_RETRY_COUNTDOWN = 30
 SYNC_RETRY_COUNTDOWN_MAX = 120
 BEAT = "beat"
@@ -136,17 +124,17 @@ def sync_portouts_task(
     return run.pk
 
 
-@shared_task(name="portouts.tasks.refresh_portout_task", **SYNC_TASK_OPTIONS)
+# Acknowledged late (a worker that dies mid-refresh leaves it on the queue) and never
+# retried by Celery: a refresh that fails leaves its events owed to the next incremental sync,
+# so the client's retries are the only ones (worst case: see portouts.sync.refresh).
+@shared_task(name="portouts.tasks.refresh_portout_task", acks_late=True, ignore_result=True)
 def refresh_portout_task(portout_id: str, event_id: str | None = None) -> None:
-    """Bring one port-out to the state Telnyx holds (after a webhook)."""
-    from portouts import sync, telnyx
+    """Bring one port-out to the state Telnyx holds (after one or more webhooks).
 
-    try:
-        sync.handle_event(portout_id, event_id=event_id)
-    except telnyx.APIError as exc:
-        if exc.retryable:
-            raise TransientTelnyxError(str(exc)) from exc
-        raise
+    `event_id` is accepted for messages queued before refreshes were coalesced."""
+    from portouts import sync
+
+    sync.handle_event(portout_id)
 
 
 # Review ----------------------------------------------------------------------------------

@@ -123,6 +123,23 @@ def _group(pairs) -> dict[str, set[str]]:
     return out
 
 
+def full_read_requests(sandbox) -> int:
+    """Requests a full sync makes besides its listings: comments and documents of every
+    port-out, rejection codes of every pending one."""
+    with sandbox.state.lock:
+        statuses = [p.status for p in sandbox.state.portouts.values()]
+    return 2 * len(statuses) + statuses.count("pending")
+
+
+def table_writes(ctx: CaptureQueriesContext, *tables: str) -> list[str]:
+    return [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].split(" ", 1)[0] in {"INSERT", "UPDATE", "DELETE"}
+        and any(f'"portouts_{t}"' in q["sql"].split("WHERE")[0] for t in tables)
+    ]
+
+
 def pending_ids(sandbox, n: int) -> list[str]:
     with sandbox.state.lock:
         ids = [p.id for p in sandbox.state.portouts.values() if p.status == "pending"]
@@ -148,14 +165,19 @@ def test_full_sync_leaves_cache_equal_to_sandbox(sandbox, client):
     assert set(PortOut.objects.values_list("country_code", flat=True)) <= {"US", "CA"}
 
 
-def test_second_full_sync_fetches_no_details_when_nothing_changed(sandbox, client):
+def test_second_full_sync_reads_everything_again_and_writes_only_what_changed(sandbox, client):
+    """Comments and documents change without updated_at moving, so a full sync reads them
+    for every port-out; what it holds already is compared, not written again."""
     sync.run_full_sync(client=client)
-    run = sync.run_full_sync(client=client)
+    with CaptureQueriesContext(connection) as ctx:
+        run = sync.run_full_sync(client=client)
 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.counts.get("unchanged") == len(sandbox.state.portouts)
     assert "created" not in run.counts and "updated" not in run.counts
-    assert run.api_requests == 2  # the events of the window (one page) + the one page
+    # the events of the window (one page) + the one page + the reads of every port-out
+    assert run.api_requests == 2 + full_read_requests(sandbox)
+    assert table_writes(ctx, "comment", "supportingdocument") == []
     assert_cache_equals_sandbox(sandbox)
 
 
@@ -167,8 +189,7 @@ def test_full_sync_refetches_details_of_changed_portouts_only(sandbox, client):
     run = sync.run_full_sync(client=client)
 
     assert run.counts["updated"] == 1
-    # events and port-out listings + comments and documents of the changed one
-    assert run.api_requests == 2 + 2
+    assert run.api_requests == 2 + full_read_requests(sandbox)
     assert PortOut.objects.get(id=target).status == "canceled"
 
 
@@ -280,7 +301,7 @@ def test_a_complete_listing_flags_a_small_share_in_bulk(sandbox, client, monkeyp
 
     assert run.counts["vanished"] == 1
     assert "vanish_checked" not in run.counts
-    assert run.api_requests == 2  # events + the listing: no read by id
+    assert run.api_requests == 2 + full_read_requests(sandbox)  # no read by id
     assert PortOut.objects.get(id=gone[0]).vanished_at is not None
 
 
@@ -391,8 +412,9 @@ def test_incremental_picks_up_new_portouts_status_foc_and_comments(sandbox, clie
     assert PortOut.objects.filter(id=created.id).exists()
     assert PortOutEvent.objects.filter(source="api", portout_id=canceled).exists()
     assert_cache_equals_sandbox(sandbox)
-    # listings (2) + status and FOC refetch (2) + comments (1) + new one's details (2-3)
-    assert run.api_requests <= 8
+    # listings (2) + a complete read of each of the three (4 each while pending, 3 once
+    # canceled) + the new one's details (3)
+    assert run.api_requests <= 2 + 3 * 4 + 3
 
 
 def test_incremental_cost_grows_with_changes_not_account_size(sandbox, client):
@@ -403,7 +425,7 @@ def test_incremental_cost_grows_with_changes_not_account_size(sandbox, client):
     for pid in pending_ids(sandbox, 4):
         sandbox.state.change_status(pid, "canceled")
     busy = sync.run_incremental_sync(client=client)
-    assert busy.api_requests == 2 + 4
+    assert busy.api_requests == 2 + 4 * 3  # each canceled one read in full: row, comments, docs
 
 
 def test_incremental_refetches_each_portout_once_and_stores_events_once(sandbox, client):
@@ -416,7 +438,7 @@ def test_incremental_refetches_each_portout_once_and_stores_events_once(sandbox,
     run = sync.run_incremental_sync(client=client)
     again = sync.run_incremental_sync(client=client)
 
-    assert run.api_requests == 3  # two listings + one GET of the port-out
+    assert run.api_requests == 2 + 3  # two listings + one complete read of the port-out
     assert again.api_requests == 2  # events seen before (overlap) are not processed again
     stored = set(PortOutEvent.objects.filter(portout_id=pid).values_list("id", flat=True))
     assert set(sandbox.state._events_by_portout[pid][-3:]) <= stored
@@ -468,7 +490,7 @@ def test_storing_a_page_of_250_takes_a_constant_number_of_queries():
         with CaptureQueriesContext(connection) as ctx:
             sync._store_batch(items, timezone.now(), details)
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1] <= 12
+    assert counts[0] == counts[1] <= 14  # held comments and documents are read to compare
     assert PortOut.objects.count() == 260
     assert PortOutNumber.objects.count() == 520
     assert Comment.objects.count() == SupportingDocument.objects.count() == 260
@@ -592,13 +614,13 @@ def test_a_database_error_in_a_batch_falls_back_to_row_by_row(monkeypatch, caplo
     real = sync._write_batch
     calls = {"n": 0}
 
-    def flaky(portouts, now, existing, details):
+    def flaky(portouts, now, existing, details, read_began):
         calls["n"] += 1
         if len(portouts) > 1 or portouts[0].id == "bad":
             from django.db import DataError
 
             raise DataError("value too long")
-        return real(portouts, now, existing, details)
+        return real(portouts, now, existing, details, read_began)
 
     monkeypatch.setattr(sync.store, "_write_batch", flaky)
     items = [telnyx.Portout.from_api(portout_json(id=i)) for i in ("a", "bad", "c")]
@@ -700,16 +722,28 @@ def test_a_slow_page_keeps_the_heartbeat_and_lock_fresh(sandbox, client, monkeyp
     assert sync.fail_stale_runs(now=seen["after"] + sync.STALE_AFTER / 2) == 0
 
 
-def test_runs_left_running_by_a_stopped_worker_are_failed():
-    old = timezone.now() - sync.STALE_AFTER - timedelta(seconds=5)
-    stale = SyncRun.objects.create(kind="full", heartbeat_at=old)
-    alive = SyncRun.objects.create(kind="incremental", heartbeat_at=timezone.now())
+def test_runs_left_running_by_a_stopped_worker_are_failed_within_a_minute():
+    now = timezone.now()
+    old = now - sync.STALE_AFTER - timedelta(seconds=5)
+    stale = SyncRun.objects.create(kind="full", heartbeat_at=old, picked_up_at=old)
+    alive = SyncRun.objects.create(kind="incremental", heartbeat_at=now, picked_up_at=now)
+    queued = SyncRun.objects.create(kind="incremental", heartbeat_at=old)  # no worker yet
 
+    assert sync.STALE_AFTER <= timedelta(minutes=1)
+    assert sync.LOCK_TTL < sync.STALE_AFTER.total_seconds()  # the dead run's lock is gone
     assert sync.fail_stale_runs() == 1
-    stale.refresh_from_db()
-    alive.refresh_from_db()
-    assert (stale.status, stale.error) == (SyncRun.Status.FAILED, "worker stopped")
-    assert alive.status == SyncRun.Status.RUNNING
+    for run in (stale, alive, queued):
+        run.refresh_from_db()
+    assert stale.status == SyncRun.Status.FAILED
+    assert stale.error.startswith("The worker running this sync stopped")
+    assert alive.status == queued.status == SyncRun.Status.RUNNING
+
+    SyncRun.objects.filter(pk=queued.pk).update(
+        started_at=now - sync.QUEUED_STALE_AFTER - timedelta(seconds=1)
+    )
+    assert sync.fail_stale_runs() == 1
+    queued.refresh_from_db()
+    assert (queued.status, queued.error) == (SyncRun.Status.FAILED, sync.runs.NEVER_STARTED)
 
 
 # --------------------------------------------------------------------------- command and page
@@ -823,8 +857,8 @@ def test_full_sync_over_many_pages_fetched_concurrently(sandbox, client):
     event_pages = -(-len(window_events(sandbox, run)) // 7)
     assert pages > sync.PAGE_WINDOW  # more pages than fetched ahead at once
     assert event_pages > sync.PAGE_WINDOW
-    # every events page, every port-out page, the changed port-out's comments and documents
-    assert run.api_requests == event_pages + pages + 2
+    # every events page, every port-out page, the reads of every port-out
+    assert run.api_requests == event_pages + pages + full_read_requests(sandbox)
     assert run.progress_done == len(sandbox.state.portouts)
     assert_cache_equals_sandbox(sandbox)
 
@@ -877,8 +911,9 @@ def test_full_sync_stores_the_events_of_the_window_once_and_processed(
     assert not PortOutEvent.objects.filter(processed_at__isnull=True).exists()
     assert run.counts["events"] == len(expected)
     pages = -(-len(expected) // 7)
-    # per events page: which ids are known, insert the new ones, mark them processed
-    assert event_queries(ctx) == 3 * pages
+    # per events page: which ids are known, insert the new ones; after every port-out was
+    # read, one UPDATE marks them processed
+    assert event_queries(ctx) == 2 * pages + 1
 
     # A second run stores no duplicates, and the next incremental run refetches nothing.
     with (
@@ -887,7 +922,7 @@ def test_full_sync_stores_the_events_of_the_window_once_and_processed(
     ):
         again = sync.run_full_sync(client=small)
     assert stored_events() == window_events(sandbox, again, days)
-    assert event_queries(ctx) == 2 * -(-len(window_events(sandbox, again, days)) // 7)
+    assert event_queries(ctx) == -(-len(window_events(sandbox, again, days)) // 7) + 1
     assert sync.run_incremental_sync(client=client).api_requests == 2
 
 

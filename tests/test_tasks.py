@@ -30,21 +30,19 @@ def sync_task_name() -> str:
     return "portouts.tasks.sync_portouts_task"
 
 
-def test_tasks_ack_late_and_retry_transient_errors_with_backoff():
+def test_tasks_ack_late_and_a_refresh_is_not_retried_by_celery_on_top_of_the_client():
     assert tasks.sync_portouts_task.acks_late is True
     task = tasks.refresh_portout_task
     assert task.acks_late is True
-    assert task.autoretry_for == (tasks.TransientTelnyxError,)
-    assert task.retry_backoff and task.retry_jitter
-    assert task.max_retries >= 5
+    assert not getattr(task, "autoretry_for", ())
 
 
-def test_sync_retries_depend_on_who_asked_and_wait_less_than_a_stale_run():
+def test_sync_retries_depend_on_who_asked_and_wait_less_than_a_queued_run_lives():
     assert tasks.sync_retries(full=False, triggered_by="beat") == 0
     assert tasks.sync_retries(full=True, triggered_by="beat") == tasks.SYNC_RETRIES_NIGHTLY
     assert tasks.sync_retries(full=False, triggered_by="rita") == 1
     assert tasks.sync_retries(full=True, triggered_by="rita") == 1
-    assert timedelta(seconds=tasks.SYNC_RETRY_COUNTDOWN_MAX) < sync.STALE_AFTER
+    assert timedelta(seconds=tasks.SYNC_RETRY_COUNTDOWN_MAX) < sync.QUEUED_STALE_AFTER
 
 
 def failing(monkeypatch, target: str, times: int) -> list[int]:

@@ -40,12 +40,18 @@ from portouts.sync.full import (
     VANISH_VERIFY_LIMIT,
     run_full_sync,
 )
-from portouts.sync.incremental import run_incremental_sync
-from portouts.sync.refresh import handle_event, refresh_portout
+from portouts.sync.incremental import READ_LIMIT, owed_reads, run_incremental_sync
+from portouts.sync.refresh import (
+    COALESCE_SECONDS,
+    handle_event,
+    refresh_portout,
+    refresh_portout_soon,
+)
 from portouts.sync.runs import (
     HEARTBEAT_EVERY,
     LOCK_KEY,
     LOCK_TTL,
+    QUEUED_STALE_AFTER,
     STALE_AFTER,
     SyncAlreadyRunning,
     SyncLock,
@@ -68,7 +74,8 @@ from portouts.sync.store import (
     _write_details,
     country_of,
     flag_vanished,
-    mark_events_processed,
+    mark_details_stale,
+    mark_reflected_events,
     store_comments,
     store_events,
     store_portout,
@@ -109,7 +116,13 @@ __all__ = [
     "flag_vanished",
     "handle_event",
     "last_successful_run",
-    "mark_events_processed",
+    "mark_details_stale",
+    "mark_reflected_events",
+    "owed_reads",
+    "refresh_portout_soon",
+    "READ_LIMIT",
+    "COALESCE_SECONDS",
+    "QUEUED_STALE_AFTER",
     "queue_run",
     "refresh_portout",
     "reopen_run",

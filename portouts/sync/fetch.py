@@ -37,11 +37,14 @@ class _Api:
 
     def fetch_details(
         self, plan: dict[str, set[str]], *, pool: ThreadPoolExecutor | None
-    ) -> dict[str, Details]:
-        """Fetch, concurrently, what `plan` asks per port-out: "comments", "documents",
-        "codes" (eligible rejection codes).
+    ) -> tuple[dict[str, Details], list[str]]:
+        """Read, concurrently, what `plan` asks per port-out: "comments", "documents",
+        "codes" (eligible rejection codes). Returns (complete reads, failed ids).
 
-        A port-out Telnyx answers 404 for (gone meanwhile) is left out; other errors raise.
+        A port-out whose every call succeeded is a complete read. One whose call failed
+        after the client's retries is returned as failed (logged) for the caller to mark
+        stale: one unreadable port-out never stops the run. A 404 (gone meanwhile) leaves
+        the port-out out of both: its listing row decides.
         """
         methods: dict[str, Callable[[str], Any]] = {
             "comments": self.client.list_comments,
@@ -57,11 +60,17 @@ class _Api:
         ]
         out: dict[str, Details] = {}
         gone: set[str] = set()
+        failed: dict[str, None] = {}
         for pid, what, future in jobs:
             try:
                 value = future.result()
             except telnyx.NotFoundError:
                 gone.add(pid)
+                continue
+            except telnyx.APIError as exc:
+                if pid not in failed:
+                    logger.warning("Could not read the %s of port-out %s: %s", what, pid, exc)
+                failed[pid] = None
                 continue
             d = out.setdefault(pid, Details())
             if what == "comments":
@@ -72,8 +81,9 @@ class _Api:
                 d.rejection_codes = value
         for pid in gone:
             logger.info("Port-out %s disappeared while its details were fetched", pid)
+        for pid in gone | set(failed):
             out.pop(pid, None)
-        return out
+        return out, [pid for pid in failed if pid not in gone]
 
     def get_portouts(
         self, ids: list[str], *, pool: ThreadPoolExecutor | None
@@ -114,9 +124,33 @@ def _run_now[R](fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
     return future
 
 
+#: rounds of the client's retries a listing page gets: a page that fails through them all
+#: would stop the whole run, while a detail read that fails only marks one port-out stale,
+#: so only pages get a second and third round (worst case 3 x (1 + TELNYX_MAX_RETRIES)
+#: attempts per page; a run asks for a few dozen pages)
+PAGE_ROUNDS = 3
+
+
+def listing_page[P](fetch: Callable[[int], telnyx.Page[P]]) -> Callable[[int], telnyx.Page[P]]:
+    """`fetch` with PAGE_ROUNDS rounds for transient failures (401, 404, 422 raise at once)."""
+
+    def fetch_page(number: int) -> telnyx.Page[P]:
+        for round_number in range(1, PAGE_ROUNDS + 1):
+            try:
+                return fetch(number)
+            except telnyx.APIError as exc:
+                if not exc.retryable or round_number == PAGE_ROUNDS:
+                    raise
+                logger.warning("Listing page %d failed (%s); trying it again", number, exc)
+        raise AssertionError("unreachable")
+
+    return fetch_page
+
+
 def _each_page[P](fetch: Callable[[int], telnyx.Page[P]]) -> Iterator[telnyx.Page[P]]:
     """Pages 1, 2, ... of a listing, one after the other, until Telnyx says there is no next."""
     number = 1
+    fetch = listing_page(fetch)
     while True:
         page = fetch(number)
         yield page

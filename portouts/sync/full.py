@@ -1,4 +1,23 @@
-"""The full sync: every port-out, and the events of the last SYNC_EVENTS_WINDOW_DAYS."""
+"""The full sync: a reconciliation of every port-out, whatever events were delivered.
+
+Stages, and the invariant each keeps:
+
+1. **Events of the window** (SYNC_EVENTS_WINDOW_DAYS) are stored, unprocessed: storing an
+   event only adds it to the timeline; nothing is claimed about the cache yet.
+2. **Every port-out is read in full**: the listing gives each row; comments and documents
+   are read for every port-out (they change without `updated_at` moving) and rejection
+   codes for every pending one. Each page is stored in one transaction with
+   `details_synced_at` = when this run began reading, after stage 1. A port-out whose
+   reads fail after the client's retries keeps its listing row and is marked
+   `details_stale` (retried by the next run); the run goes on.
+3. **Vanished port-outs** are flagged (only when Telnyx confirms, see `_find_vanished`).
+4. **Events are marked processed** by the one rule of `mark_reflected_events`, last: a run
+   that dies before leaves every event unprocessed for the next run.
+
+A run that fails or is killed keeps what it stored; the next full run resumes it
+(`reconciling_since` is carried over), reading again only port-outs not read in full
+since then, changed since, stale, or with events received after their read.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +31,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from portouts import telnyx
-from portouts.models import PortOut, PortOutStatus, SyncRun
-from portouts.sync.fetch import _full_plan, _PageFetcher
+from portouts.models import PortOut, PortOutEvent, PortOutStatus, SyncRun
+from portouts.sync.fetch import _full_plan, _PageFetcher, listing_page
 from portouts.sync.runs import _clamp, _execute, _latest, _Run, last_successful_run
 from portouts.sync.store import (
     OVERLAP,
     Details,
     StoreResult,
+    _Existing,
     _existing,
     _store_batch,
     flag_vanished,
-    mark_events_processed,
+    mark_details_stale,
+    mark_reflected_events,
     store_events,
 )
 
@@ -44,6 +65,8 @@ VANISH_TRUST_FRACTION = 0.02
 #: most port-outs checked by id per run when the listing is not trusted; the rest wait
 #: for the next run (counted as "vanish_unchecked")
 VANISH_CHECK_LIMIT = 500
+#: a failed full run younger than this is resumed by the next full run, not started over
+RESUME_WITHIN = timedelta(hours=24)
 
 
 def run_full_sync(
@@ -53,8 +76,8 @@ def run_full_sync(
     run_id: int | None = None,
     on_progress: Callable[[SyncRun], None] | None = None,
 ) -> SyncRun:
-    """Fetch every port-out, store what changed, flag what vanished. Raises on failure
-    (after recording the failed run); raises SyncAlreadyRunning when another sync runs."""
+    """Reconcile every port-out with Telnyx. Raises on failure (after recording the failed
+    run); raises SyncAlreadyRunning when another sync runs."""
     return _execute(
         SyncRun.Kind.FULL,
         _full_body,
@@ -67,120 +90,174 @@ def run_full_sync(
 
 def _events_window() -> timedelta:
     days = getattr(settings, "SYNC_EVENTS_WINDOW_DAYS", EVENTS_WINDOW_DAYS)
-    # Never less than OVERLAP: the next incremental run relies on those being processed.
     return max(timedelta(days=days), OVERLAP)
 
 
-def _store_window_events(
-    state: _Run, pool: ThreadPoolExecutor, started: datetime
-) -> datetime | None:
-    """Store the events of the last SYNC_EVENTS_WINDOW_DAYS as already processed, one
-    transaction per page, and return the newest one's time (Telnyx's clock).
+def _resumed_since(run: SyncRun, now: datetime) -> datetime | None:
+    """`reconciling_since` of the failed full run this one continues, if any: the newest
+    full run before this one failed recently, after it had begun reading port-outs."""
+    previous = (
+        SyncRun.objects.filter(kind=SyncRun.Kind.FULL, started_at__lt=run.started_at)
+        .exclude(pk=run.pk)
+        .order_by("-started_at")
+        .only("status", "reconciling_since")
+        .first()
+    )
+    if (
+        previous is not None
+        and previous.status == SyncRun.Status.FAILED
+        and previous.reconciling_since is not None
+        and previous.reconciling_since > now - RESUME_WITHIN
+    ):
+        return previous.reconciling_since
+    return None
 
-    Called before the port-out listing starts: the listing reads every port-out after
-    these events, so none of them needs a refetch, and the next incremental run, which
-    looks back OVERLAP before the mark, does not refetch for them. Every page asks for the
-    same closed range, so events arriving meanwhile do not shift the pages.
-    """
+
+def _store_window_events(state: _Run, pool: ThreadPoolExecutor, started: datetime) -> None:
+    """Stage 1: store the events of the window, unprocessed, one transaction per page.
+    Every page asks for the same closed range, so events arriving meanwhile do not shift
+    the pages."""
     api = state.api
     since = started - _events_window()
-
-    def fetch(number: int) -> telnyx.Page[telnyx.PortoutEvent]:
-        return api.call(
+    fetch = listing_page(
+        lambda number: api.call(
             api.client.list_events_page,
             page_number=number,
             created_at_gte=since,
             created_at_lte=started,
         )
-
+    )
     first = fetch(1)
-    newest: datetime | None = None
     pages = _PageFetcher(pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW)
     try:
         for page in pages:
             with transaction.atomic():
                 store_events(page.data)
-                mark_events_processed((e.id for e in page.data if e.id), now=started)
-            newest = _latest(newest, (e.created_at for e in page.data))
             state.count("events", len(page.data))
             state.progress()
     finally:
         pages.cancel()
-    return newest
 
 
 def _full_body(state: _Run) -> dict[str, datetime | None]:
     api = state.api
     started = timezone.now()
+    resumed = _resumed_since(state.run, started)
 
-    def fetch(number: int) -> telnyx.Page[telnyx.Portout]:
+    def fetch_portouts(number: int) -> telnyx.Page[telnyx.Portout]:
         return api.call(api.client.list_portouts_page, page_number=number)
 
+    fetch = listing_page(fetch_portouts)
     seen: set[str] = set()
-    listed_total: int | None = None
     inserted_high: datetime | None = None
     done = 0
     with (
         ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="sync-page") as pages_pool,
         ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix="sync-detail") as detail_pool,
     ):
-        # Events from now on are picked up by the next incremental run.
-        event_mark = _store_window_events(state, pages_pool, started) or started
+        _store_window_events(state, pages_pool, started)
+        # Every read from here on began after the stage-1 events were received.
+        read_began = timezone.now()
+        state.save_reconciling_since(resumed or read_began)
+        if resumed:
+            state.count("resumed", 1)
         first = fetch(1)
         listed_total = first.meta.total_results
-        state.progress(done=0, total=first.meta.total_results or len(first.data))
+        state.progress(done=0, total=listed_total or len(first.data))
         pages = _PageFetcher(
             pages_pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW
         )
         try:
             for page in pages:
                 items = [p for p in page.data if p.id]
-                _store_page(state, items, detail_pool, started)
+                _store_page(
+                    state,
+                    items,
+                    detail_pool,
+                    now=timezone.now(),
+                    read_began=read_began,
+                    reread_before=resumed or read_began,
+                )
                 seen.update(p.id for p in items if p.id)
                 inserted_high = _latest(inserted_high, (p.inserted_at for p in items))
                 done += len(page.data)
                 state.progress(done=done)
         finally:
             pages.cancel()
-    vanished = _find_vanished(state, seen, started, listed_total=listed_total)
+    vanished = _find_vanished(state, seen, read_began, listed_total=listed_total)
     state.count("vanished", flag_vanished(vanished, now=timezone.now()))
+    state.count("events_processed", mark_reflected_events())
     previous = last_successful_run()
     if previous:
         inserted_high = _latest(inserted_high, [previous.inserted_at_high_water])
     return {
         "inserted_at_high_water": _clamp(inserted_high, started),
-        "event_high_water": _clamp(event_mark, started),
+        # Events from the window's end on are listed by the next incremental run.
+        "event_high_water": started,
     }
+
+
+def _needs_read(
+    pid: str,
+    listed: telnyx.Portout,
+    prev: _Existing | None,
+    reread_before: datetime,
+    late_events: set[str],
+) -> bool:
+    """Whether this reconciliation still has to read the port-out's details."""
+    return (
+        prev is None
+        or prev.details_synced_at is None
+        or prev.details_stale
+        or prev.details_synced_at < reread_before
+        or prev.updated_at != listed.updated_at
+        or prev.status != listed.status
+        or pid in late_events
+    )
+
+
+def _events_after_read(ids: Sequence[str], existing: dict[str, _Existing]) -> set[str]:
+    """Port-outs with an unprocessed event received after their last complete read (one
+    query): only a resumed run can skip a read, and it must not skip these."""
+    rows = PortOutEvent.objects.filter(processed_at__isnull=True, portout_id__in=list(ids))
+    late: set[str] = set()
+    for pid, received in rows.values_list("portout_id", "received_at"):
+        read = existing[pid].details_synced_at if pid in existing else None
+        if read is None or received > read:
+            late.add(pid)
+    return late
 
 
 def _store_page(
     state: _Run,
     items: Sequence[telnyx.Portout],
     detail_pool: ThreadPoolExecutor | None,
+    *,
     now: datetime,
+    read_began: datetime,
+    reread_before: datetime,
 ) -> StoreResult:
-    """Store one page: read what we hold (1 query), fetch details where needed (API, in
-    threads), then write everything in one transaction."""
+    """Store one page: read what we hold (2 queries), read details where this
+    reconciliation has not (API, in threads), then write everything in one transaction."""
     unique = {p.id: p for p in items if p.id}
     existing = _existing(unique)
-    need: list[str] = []
-    for pid, p in unique.items():
-        prev = existing.get(pid)
-        if (
-            prev is None
-            or prev.details_synced_at is None
-            or prev.updated_at != p.updated_at
-            or prev.status != p.status
-        ):
-            need.append(pid)
+    late = _events_after_read(list(unique), existing) if reread_before < read_began else set()
+    need = [
+        pid
+        for pid, p in unique.items()
+        if _needs_read(pid, p, existing.get(pid), reread_before, late)
+    ]
     details: dict[str, Details] = {}
+    failed: list[str] = []
     if need:
         plan = {pid: _full_plan(unique[pid]) for pid in need}
-        details = state.api.fetch_details(plan, pool=detail_pool)
+        details, failed = state.api.fetch_details(plan, pool=detail_pool)
         state.count("comments", sum(len(d.comments or ()) for d in details.values()))
         state.count("documents", sum(len(d.documents or ()) for d in details.values()))
         state.count("details_fetched", len(details))
-    result = _store_batch(list(unique.values()), now, details, existing)
+    with transaction.atomic():
+        result = _store_batch(list(unique.values()), now, details, existing, read_began=read_began)
+        state.count("details_stale", mark_details_stale(failed))
     state.add_store(result)
     return result
 
@@ -234,10 +311,18 @@ def _find_vanished(
             "%d port-outs missing from the listing are left for the next run to check",
             len(later),
         )
+    read_began = timezone.now()
     with ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix="sync-vanish") as pool:
         found, gone, failed = state.api.get_portouts(check, pool=pool)
+        if found:
+            _store_page(
+                state,
+                list(found.values()),
+                pool,
+                now=timezone.now(),
+                read_began=read_began,
+                reread_before=read_began,
+            )
     state.count("vanish_checked", len(check))
     state.count("vanish_unchecked", len(later) + len(failed))
-    if found:
-        _store_page(state, list(found.values()), None, timezone.now())
     return gone

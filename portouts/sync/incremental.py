@@ -1,4 +1,16 @@
-"""The incremental sync: only what changed since the last successful run."""
+"""The incremental sync: what changed since the last successful run, and whatever an earlier
+run still owes.
+
+1. Events since the event high-water mark (minus OVERLAP) are stored, unprocessed if new.
+2. Port-outs inserted since the inserted-at mark are listed, after step 1.
+3. Every port-out owed a read is read in full (row, comments, documents, codes while
+   pending): those of unprocessed events, whichever run stored them (a webhook whose
+   refresh never ran, a killed run, a read that failed), those marked `details_stale`, and
+   listed ones that are new or changed. Each read begins after step 1, so
+   `mark_reflected_events` can then settle the events it covers; what fails stays owed.
+
+Its cost grows with the number of changes, not with the size of the account.
+"""
 
 from __future__ import annotations
 
@@ -11,22 +23,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from portouts import telnyx
-from portouts.models import Comment, PortOutEvent, SyncRun
+from portouts.models import PortOut, PortOutEvent, SyncRun
 from portouts.sync.fetch import _each_page, _full_plan
 from portouts.sync.full import DETAIL_WORKERS, run_full_sync
 from portouts.sync.runs import _clamp, _execute, _latest, _Run, last_successful_run
 from portouts.sync.store import (
     OVERLAP,
     _existing,
-    _payload_portout_id,
     _store_batch,
-    _write_details,
     flag_vanished,
-    mark_events_processed,
+    mark_details_stale,
+    mark_reflected_events,
     store_events,
 )
 
 logger = logging.getLogger("portouts.sync")
+
+#: most port-outs one incremental run reads in full; the rest stay owed to the next run
+#: (a minute later), so a backlog never makes one run outlast its lock
+READ_LIMIT = 500
 
 
 def run_incremental_sync(
@@ -52,25 +67,33 @@ def run_incremental_sync(
     )
 
 
+def owed_reads(limit: int = READ_LIMIT) -> list[str]:
+    """Port-outs the cache owes a complete read: those of unprocessed events (oldest
+    first), then those whose last read failed."""
+    owed: dict[str, None] = {}
+    unprocessed = (
+        PortOutEvent.objects.filter(processed_at__isnull=True)
+        .exclude(portout_id="")
+        .order_by("received_at")
+        .values_list("portout_id", flat=True)
+    )
+    for pid in unprocessed[: limit * 10].iterator():
+        owed.setdefault(pid, None)
+        if len(owed) >= limit:
+            return list(owed)
+    stale = PortOut.objects.filter(details_stale=True).values_list("id", flat=True)
+    for pid in stale[:limit]:
+        owed.setdefault(pid, None)
+    return list(owed)[:limit]
+
+
 def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | None]:
     api = state.api
     started = timezone.now()
     inserted_since = (previous.inserted_at_high_water or previous.started_at) - OVERLAP
     events_since = (previous.event_high_water or previous.started_at) - OVERLAP
 
-    # 1. New port-outs (ordered newest first, usually a single page).
-    fetched: dict[str, telnyx.Portout] = {}
-    for page in _each_page(
-        lambda number: api.call(
-            api.client.list_portouts_page, page_number=number, inserted_at_gte=inserted_since
-        )
-    ):
-        fetched.update((p.id, p) for p in page.data if p.id)
-    inserted_high = _latest(
-        previous.inserted_at_high_water, (p.inserted_at for p in fetched.values())
-    )
-
-    # 2. Events since the last mark: store each once, then decide what to refetch.
+    # 1. Events since the last mark, stored before any read.
     events: dict[str, telnyx.PortoutEvent] = {}
     for epage in _each_page(
         lambda number: api.call(
@@ -82,88 +105,52 @@ def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | No
     state.count("events", len(events))
     with transaction.atomic():
         store_events(events.values())
-    processed = set(
-        PortOutEvent.objects.filter(id__in=list(events), processed_at__isnull=False).values_list(
-            "id", flat=True
-        )
-    )
-    pending_events = [e for e in events.values() if e.id not in processed]
-    handled = [e.id for e in pending_events if e.id]
-    affected = {
-        pid
-        for e in pending_events
-        if (pid := e.portout_id or _payload_portout_id(e.event_type, e.payload))
-    }
-    existing = _existing(affected | set(fetched))
-    comment_ids = [
-        str(e.payload["id"])
-        for e in pending_events
-        if e.event_type == telnyx.EVENT_NEW_COMMENT and e.payload.get("id")
-    ]
-    known_comments = set(
-        Comment.objects.filter(id__in=comment_ids).values_list("id", flat=True)
-        if comment_ids
-        else []
-    )
-    to_refetch: dict[str, None] = {}
-    comments_for: dict[str, None] = {}
-    for e in pending_events:
-        pid = e.portout_id or _payload_portout_id(e.event_type, e.payload)
-        if not pid:
-            continue
-        if e.event_type == telnyx.EVENT_NEW_COMMENT:
-            if str(e.payload.get("id")) not in known_comments:
-                comments_for[pid] = None
-            if pid not in existing and pid not in fetched:
-                to_refetch[pid] = None  # a comment on a port-out we have never seen
-            continue
-        # The port-out as we hold it (listed in this run, else cached) may already show
-        # this change: same clock (Telnyx's), so compare the event with its updated_at.
-        listed = fetched.get(pid)
-        held = listed.updated_at if listed is not None else None
-        if held is None and pid in existing:
-            held = existing[pid].updated_at
-        if (
-            held is not None
-            and e.created_at is not None
-            and e.created_at <= held <= started + OVERLAP
-        ):
-            continue
-        to_refetch[pid] = None
-    state.progress(done=0, total=len(fetched) + len(to_refetch) + len(comments_for))
+    read_began = timezone.now()
 
-    # 3. Refetch each affected port-out once, then the details it needs, concurrently.
-    gone: list[str] = []
+    # 2. New port-outs (newest first, usually a single page).
+    listed: dict[str, telnyx.Portout] = {}
+    for page in _each_page(
+        lambda number: api.call(
+            api.client.list_portouts_page, page_number=number, inserted_at_gte=inserted_since
+        )
+    ):
+        listed.update((p.id, p) for p in page.data if p.id)
+    inserted_high = _latest(
+        previous.inserted_at_high_water, (p.inserted_at for p in listed.values())
+    )
+
+    # 3. Read in full every port-out owed a read, once.
+    owed = owed_reads()
+    existing = _existing(set(owed) | set(listed))
+    to_get = [pid for pid in owed if pid not in listed]
+    state.progress(done=0, total=len(listed) + len(to_get))
     with ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix="sync-detail") as pool:
-        futures = [(pid, pool.submit(api.call, api.client.get_portout, pid)) for pid in to_refetch]
-        for pid, future in futures:
-            try:
-                fetched[pid] = future.result()
-            except telnyx.NotFoundError:
-                gone.append(pid)
-        plan: dict[str, set[str]] = {}
-        for pid, p in fetched.items():
+        found, gone, unread = api.get_portouts(to_get, pool=pool)
+        owed_set = set(owed)
+        plan: dict[str, set[str]] = {pid: _full_plan(p) for pid, p in found.items()}
+        for pid, p in listed.items():
             prev = existing.get(pid)
-            if prev is None or prev.details_synced_at is None:
-                plan[pid] = _full_plan(p)  # new to the cache: everything
-        for pid in comments_for:
-            if pid not in gone:
-                plan.setdefault(pid, set()).add("comments")
-        details = api.fetch_details(plan, pool=pool)
+            if (
+                pid in owed_set
+                or prev is None
+                or prev.details_synced_at is None
+                or prev.updated_at != p.updated_at
+                or prev.status != p.status
+            ):
+                plan[pid] = _full_plan(p)
+        details, failed = api.fetch_details(plan, pool=pool)
+    items = [*listed.values(), *found.values()]
     now = timezone.now()
-    items = list(fetched.values())
-    result = _store_batch(items, now, details, existing)
+    with transaction.atomic():
+        result = _store_batch(items, now, details, existing, read_began=read_began)
+        state.count("details_stale", mark_details_stale([*unread, *failed]))
     state.add_store(result)
-    stored = set(result.stored_ids)
-    comment_only = {pid: d for pid, d in details.items() if pid not in stored and pid in existing}
-    if comment_only:
-        with transaction.atomic():
-            _write_details(comment_only, now)
+    state.count("details_fetched", len(details))
     state.count("comments", sum(len(d.comments or ()) for d in details.values()))
     if gone:
         state.count("vanished", flag_vanished(gone, now=now))
-    mark_events_processed(handled, now=now)
-    state.progress(done=len(items) + len(comment_only))
+    state.count("events_processed", mark_reflected_events(gone=gone, read_began=read_began))
+    state.progress(done=len(items))
     return {
         "inserted_at_high_water": _clamp(inserted_high, started),
         "event_high_water": _clamp(event_high, started),

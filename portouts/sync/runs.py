@@ -15,19 +15,28 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portouts import telnyx
-from portouts.models import SyncRun
+from portouts.models import PortOut, SyncRun
 from portouts.sync.fetch import _Api
 from portouts.sync.store import StoreResult
 
 logger = logging.getLogger("portouts.sync")
 
-#: a running sync whose heartbeat is older than this is considered dead
-STALE_AFTER = timedelta(minutes=5)
-LOCK_KEY = "portouts:sync-lock"
-LOCK_TTL = int(STALE_AFTER.total_seconds())
 #: seconds between two heartbeats (lock TTL and SyncRun.heartbeat_at) sent by a small
 #: background thread while a run is alive, so a slow page never looks like a dead worker
-HEARTBEAT_EVERY = 30.0
+HEARTBEAT_EVERY = 15.0
+#: a running sync whose heartbeat is older than this is considered dead (four missed beats)
+STALE_AFTER = timedelta(seconds=60)
+LOCK_KEY = "portouts:sync-lock"
+#: the lock outlives three missed beats but expires before the run counts as dead, so the
+#: run that finds a dead one can always take the lock
+LOCK_TTL = 45
+#: a run queued by "Sync now" that no worker has taken up after this long is failed
+QUEUED_STALE_AFTER = timedelta(minutes=10)
+DEAD_WORKER = (
+    "The worker running this sync stopped (no sign of life for a minute); what it stored is "
+    "kept and the next run carries on."
+)
+NEVER_STARTED = "No worker took this sync up within 10 minutes; start it again."
 
 
 class SyncAlreadyRunning(Exception):
@@ -76,13 +85,20 @@ class SyncLock:
 
 
 def fail_stale_runs(*, now: datetime | None = None) -> int:
-    """Mark runs left "running" by a stopped worker (stale heartbeat) as failed."""
+    """Fail runs whose worker died (no heartbeat for STALE_AFTER) and runs no worker took up
+    (QUEUED_STALE_AFTER), each with a plain reason. The dead run's lock has expired by then
+    (LOCK_TTL < STALE_AFTER), so "Sync now" works again at once."""
     now = now or timezone.now()
     cutoff = now - STALE_AFTER
-    stale = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING)
+    dead = running.filter(picked_up_at__isnull=False).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True)
     )
-    return stale.update(status=SyncRun.Status.FAILED, finished_at=now, error="worker stopped")
+    failed = dead.update(status=SyncRun.Status.FAILED, finished_at=now, error=DEAD_WORKER)
+    queued = running.filter(picked_up_at__isnull=True, started_at__lt=now - QUEUED_STALE_AFTER)
+    return failed + queued.update(
+        status=SyncRun.Status.FAILED, finished_at=now, error=NEVER_STARTED
+    )
 
 
 def running_sync() -> SyncRun | None:
@@ -134,6 +150,7 @@ def reopen_run(run_id: int, *, reason: str) -> bool:
             status=SyncRun.Status.RUNNING,
             finished_at=None,
             heartbeat_at=timezone.now(),
+            picked_up_at=None,  # queued again until its retry starts
             error=f"Retrying after: {reason}"[:2000],
         )
     )
@@ -163,6 +180,11 @@ class _Run:
             self.lost.set()
         if self.lost.is_set():
             raise SyncTakenOver("Another sync took over; this run stopped.")
+
+    def save_reconciling_since(self, when: datetime) -> None:
+        """Record, before reading, what a later full run resumes from if this one fails."""
+        self.run.reconciling_since = when
+        SyncRun.objects.filter(pk=self.run.pk).update(reconciling_since=when)
 
     def count(self, key: str, n: int = 1) -> None:
         if n:
@@ -248,11 +270,14 @@ def _begin(kind: str, triggered_by: str, run_id: int | None) -> tuple[SyncRun, S
     if run_id is not None:
         run = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).first()
     if run is None:
-        run = SyncRun.objects.create(kind=kind, triggered_by=triggered_by[:64], heartbeat_at=now)
+        run = SyncRun.objects.create(
+            kind=kind, triggered_by=triggered_by[:64], heartbeat_at=now, picked_up_at=now
+        )
     else:
         run.kind = kind
         run.heartbeat_at = now
-        run.save(update_fields=["kind", "heartbeat_at"])
+        run.picked_up_at = now
+        run.save(update_fields=["kind", "heartbeat_at", "picked_up_at"])
     return run, lock
 
 
@@ -270,6 +295,8 @@ def _finish(
     if not error:
         run.progress_done = max(run.progress_done, run.progress_total or 0)
         fields.append("progress_done")
+        if still := PortOut.objects.filter(details_stale=True).count():
+            run.counts["still_to_retry"] = still
         for name, value in (high_water or {}).items():
             setattr(run, name, value)
             fields.append(name)

@@ -15,6 +15,7 @@ from typing import Any
 
 import phonenumbers
 from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portouts import telnyx
@@ -39,10 +40,12 @@ BATCH_SIZE = 500
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
-# Port-out fields the sync writes on update: all but the primary key and
-# details_synced_at, which only the details fetch sets.
+# Port-out fields the sync writes on update: all but the primary key and what only a read
+# of the details sets.
 _PORTOUT_UPDATE_FIELDS = [
-    f.name for f in PortOut._meta.concrete_fields if f.name not in {"id", "details_synced_at"}
+    f.name
+    for f in PortOut._meta.concrete_fields
+    if f.name not in {"id", "details_synced_at", "details_stale"}
 ]
 _TEXT_FIELDS = [
     "authorized_name",
@@ -85,15 +88,15 @@ class StoreResult:
 
 @dataclass
 class Details:
-    """Comments, documents and rejection codes fetched for one port-out (None = not fetched)."""
+    """Comments, documents and rejection codes read for one port-out (None = not read).
+
+    Only a complete read is stored as details (comments and documents, plus the codes while
+    pending); a port-out whose read failed is marked `details_stale` instead.
+    """
 
     comments: list[telnyx.PortoutComment] | None = None
     documents: list[telnyx.SupportingDocument] | None = None
     rejection_codes: list[telnyx.RejectionCode] | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.comments is not None and self.documents is not None
 
 
 # ---------------------------------------------------------------------------- rows from API objects
@@ -165,6 +168,7 @@ class _Existing:
     ported_out_at: datetime | None
     phone_numbers: list[str]
     details_synced_at: datetime | None
+    details_stale: bool = False
 
 
 def _existing(ids: Iterable[str]) -> dict[str, _Existing]:
@@ -172,11 +176,17 @@ def _existing(ids: Iterable[str]) -> dict[str, _Existing]:
     if not ids:
         return {}
     rows = PortOut.objects.filter(id__in=ids).values_list(
-        "id", "status", "updated_at", "ported_out_at", "phone_numbers", "details_synced_at"
+        "id",
+        "status",
+        "updated_at",
+        "ported_out_at",
+        "phone_numbers",
+        "details_synced_at",
+        "details_stale",
     )
     return {
-        pk: _Existing(status, updated, ported, numbers or [], details)
-        for pk, status, updated, ported, numbers, details in rows
+        pk: _Existing(status, updated, ported, numbers or [], details, stale)
+        for pk, status, updated, ported, numbers, details, stale in rows
     }
 
 
@@ -267,8 +277,11 @@ def _store_batch(
     now: datetime,
     details: dict[str, Details] | None = None,
     existing: dict[str, _Existing] | None = None,
+    *,
+    read_began: datetime | None = None,
 ) -> StoreResult:
-    """One transaction: port-outs, their numbers and any fetched details.
+    """One transaction: port-outs, their numbers and any complete reads of details (which
+    began at `read_began`, by default `now`).
 
     If the bulk write fails on the database (data it cannot hold), fall back to one row at
     a time so one bad row does not lose the rest of the page.
@@ -286,7 +299,9 @@ def _store_batch(
         existing = _existing(unique)
     try:
         with transaction.atomic():
-            result = _write_batch(list(unique.values()), now, existing, details or {})
+            result = _write_batch(
+                list(unique.values()), now, existing, details or {}, read_began or now
+            )
     except DatabaseError:
         logger.exception("Storing a batch of %d port-outs failed; storing one by one", len(unique))
         result = StoreResult()
@@ -294,7 +309,7 @@ def _store_batch(
             try:
                 with transaction.atomic():
                     one = {p.id: details[p.id]} if details and p.id in details else {}
-                    result.add(_write_batch([p], now, existing, one))
+                    result.add(_write_batch([p], now, existing, one, read_began or now))
             except DatabaseError:
                 logger.exception("Could not store port-out %s; skipped", p.id)
                 result.skipped += 1
@@ -307,6 +322,7 @@ def _write_batch(
     now: datetime,
     existing: dict[str, _Existing],
     details: dict[str, Details],
+    read_began: datetime,
 ) -> StoreResult:
     result = StoreResult()
     rows: list[PortOut] = []
@@ -363,7 +379,7 @@ def _write_batch(
         PortOutNumber.objects.bulk_create(number_rows, batch_size=1000)
     stored = set(result.stored_ids)
     if details:
-        _write_details({k: v for k, v in details.items() if k in stored}, now)
+        _write_details({k: v for k, v in details.items() if k in stored}, read_began)
     return result
 
 
@@ -423,56 +439,77 @@ def _code_rows(portout_id: str, codes: Iterable[telnyx.RejectionCode]) -> list[R
     return list(rows.values())
 
 
-def _upsert_comments(rows: list[Comment]) -> None:
+_COMMENT_FIELDS = ["portout_id", "body", "user_id", "created_at", "raw"]
+_DOCUMENT_FIELDS = ["portout_id", "type", "document_id", "created_at", "updated_at", "raw"]
+
+
+def _upsert(
+    model: type[Comment] | type[SupportingDocument],
+    rows: Sequence[Comment | SupportingDocument],
+    fields: list[str],
+) -> None:
     if rows:
-        Comment.objects.bulk_create(
-            _dedupe(rows),
+        model.objects.bulk_create(
+            list({r.pk: r for r in rows}.values()),  # type: ignore[arg-type]
             update_conflicts=True,
             unique_fields=["id"],
-            update_fields=["portout", "body", "user_id", "created_at", "raw"],
+            update_fields=fields,
             batch_size=BATCH_SIZE,
         )
 
 
-def _upsert_documents(rows: list[SupportingDocument]) -> None:
-    if rows:
-        SupportingDocument.objects.bulk_create(
-            _dedupe(rows),
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=["portout", "type", "document_id", "created_at", "updated_at", "raw"],
-            batch_size=BATCH_SIZE,
-        )
+def _replace_children(
+    model: type[Comment] | type[SupportingDocument],
+    portout_ids: list[str],
+    rows: Sequence[Comment | SupportingDocument],
+    fields: list[str],
+) -> None:
+    """Make the cached comments (or documents) of these port-outs exactly `rows`: one read
+    of what is held, then only new or changed rows written and vanished ones deleted."""
+    if not portout_ids:
+        return
+    held = {
+        values[0]: values[1:]
+        for values in model.objects.filter(portout_id__in=portout_ids).values_list("id", *fields)
+    }
+    wanted = {r.pk: r for r in rows}
+    changed = [
+        r for pk, r in wanted.items() if held.get(pk) != tuple(getattr(r, f) for f in fields)
+    ]
+    _upsert(model, changed, fields)
+    gone = [pk for pk in held if pk not in wanted]
+    if gone:
+        model.objects.filter(pk__in=gone).delete()
 
 
-def _dedupe[M: Comment | SupportingDocument](rows: list[M]) -> list[M]:
-    return list({r.pk: r for r in rows}.values())
-
-
-def _write_details(details: dict[str, Details], now: datetime) -> None:
-    """Store fetched details of many port-outs with a constant number of queries."""
+def _write_details(details: dict[str, Details], read_began: datetime) -> None:
+    """Store complete reads of many port-outs with a constant number of queries: their
+    comments, documents and codes become what Telnyx listed, and `details_synced_at` says
+    when the read began (events received before then are reflected)."""
     comments: list[Comment] = []
     documents: list[SupportingDocument] = []
     code_owners: list[str] = []
     codes: list[RejectionCode] = []
-    complete: list[str] = []
     for pid, d in details.items():
-        if d.comments is not None:
-            comments.extend(r for c in d.comments if (r := _comment_row(pid, c)) is not None)
-        if d.documents is not None:
-            documents.extend(doc for x in d.documents if (doc := _document_row(pid, x)) is not None)
+        comments.extend(r for c in d.comments or () if (r := _comment_row(pid, c)) is not None)
+        documents.extend(x for y in d.documents or () if (x := _document_row(pid, y)) is not None)
         if d.rejection_codes is not None:
             code_owners.append(pid)
             codes.extend(_code_rows(pid, d.rejection_codes))
-        if d.complete:
-            complete.append(pid)
-    _upsert_comments(comments)
-    _upsert_documents(documents)
+    ids = list(details)
+    _replace_children(Comment, ids, comments, _COMMENT_FIELDS)
+    _replace_children(SupportingDocument, ids, documents, _DOCUMENT_FIELDS)
     if code_owners:
         RejectionCode.objects.filter(portout_id__in=code_owners).delete()
         RejectionCode.objects.bulk_create(codes, batch_size=1000)
-    if complete:
-        PortOut.objects.filter(id__in=complete).update(details_synced_at=now)
+    if ids:
+        PortOut.objects.filter(id__in=ids).update(details_synced_at=read_began, details_stale=False)
+
+
+def mark_details_stale(portout_ids: Iterable[str]) -> int:
+    """Port-outs whose read failed after the client's retries: the next sync reads them again."""
+    ids = list(portout_ids)
+    return PortOut.objects.filter(id__in=ids).update(details_stale=True) if ids else 0
 
 
 def store_portout(portout: telnyx.Portout) -> PortOut:
@@ -494,14 +531,14 @@ def store_comments(portout_id: str, comments: Iterable[telnyx.PortoutComment]) -
     """Upsert the comments of one port-out (comments are never deleted in Telnyx)."""
     if _require_portout(portout_id):
         rows = [r for c in comments if (r := _comment_row(portout_id, c)) is not None]
-        _upsert_comments(rows)
+        _upsert(Comment, rows, _COMMENT_FIELDS)
 
 
 def store_supporting_documents(portout_id: str, docs: Iterable[telnyx.SupportingDocument]) -> None:
     """Upsert the supporting documents of one port-out."""
     if _require_portout(portout_id):
         rows = [r for d in docs if (r := _document_row(portout_id, d)) is not None]
-        _upsert_documents(rows)
+        _upsert(SupportingDocument, rows, _DOCUMENT_FIELDS)
 
 
 def store_rejection_codes(portout_id: str, codes: Iterable[telnyx.RejectionCode]) -> None:
@@ -525,8 +562,11 @@ def store_events(
         if not e.id:
             logger.warning("Skipping an event without an id: %.200r", e.raw)
             continue
+        if len(e.id) > PortOutEvent.ID_MAX_LENGTH:
+            logger.warning("Skipping an event whose id is too long: %.80r", e.id)
+            continue
         rows[e.id] = PortOutEvent(
-            id=e.id[:64],
+            id=e.id,
             event_type=(e.event_type or "")[:64],
             portout_id=(e.portout_id or _payload_portout_id(e.event_type, e.payload) or "")[:64],
             payload=e.payload,
@@ -545,10 +585,13 @@ def store_events(
 
 
 def store_webhook_event(event: telnyx.WebhookEvent) -> bool:
-    """Record a verified webhook delivery once; True when it was new (duplicates: False)."""
+    """Record a verified webhook delivery once; True when it was new (duplicates: False).
+
+    The caller refuses ids longer than PortOutEvent.ID_MAX_LENGTH: they are stored whole.
+    """
     portout_id = (event.portout_id or "")[:64]
     _, created = PortOutEvent.objects.get_or_create(
-        id=event.id[:64],
+        id=event.id,
         defaults={
             "event_type": event.event_type[:64],
             "portout_id": portout_id,
@@ -566,12 +609,31 @@ def _payload_portout_id(event_type: str | None, payload: dict[str, Any]) -> str 
     return str(value) if value else None
 
 
-def mark_events_processed(event_ids: Iterable[str], *, now: datetime | None = None) -> None:
-    ids = [e for e in event_ids if e]
-    if ids:
-        PortOutEvent.objects.filter(id__in=ids, processed_at__isnull=True).update(
-            processed_at=now or timezone.now()
-        )
+def mark_reflected_events(
+    *, gone: Iterable[str] = (), read_began: datetime | None = None, now: datetime | None = None
+) -> int:
+    """Mark processed every event whose effect the cache now holds, in one UPDATE.
+
+    The one rule of the sync: an event is processed once its port-out was read in full by a
+    read that began after the event was received (`details_synced_at >= received_at`), or
+    flagged vanished after it; an event naming no port-out announces nothing to store.
+    `gone` lists ids Telnyx answered 404 for that a read beginning at `read_began` found:
+    their earlier events are settled too, whether or not the cache ever held the port-out.
+    Both times are ours (never Telnyx's clock), so clock skew cannot mark an event early.
+    """
+    reflected = PortOut.objects.filter(pk=OuterRef("portout_id")).filter(
+        Q(details_synced_at__gte=OuterRef("received_at"))
+        | Q(vanished_at__gte=OuterRef("received_at"))
+    )
+    settled = Q(portout_id="") | Q(Exists(reflected))
+    gone = list(gone)
+    if gone and read_began is not None:
+        settled |= Q(portout_id__in=gone, received_at__lte=read_began)
+    return (
+        PortOutEvent.objects.filter(processed_at__isnull=True)
+        .filter(settled)
+        .update(processed_at=now or timezone.now())
+    )
 
 
 def flag_vanished(portout_ids: Iterable[str], *, now: datetime | None = None) -> int:
