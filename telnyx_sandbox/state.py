@@ -858,9 +858,16 @@ class SandboxState:
             return list(self.comments.get(portout_id, ()))
 
     def add_comment(
-        self, portout_id: str, body: str, *, user_id: str | None = None, at: float | None = None
+        self,
+        portout_id: str,
+        body: str,
+        *,
+        user_id: str | None = None,
+        at: float | None = None,
+        event: bool = True,
     ) -> Comment:
-        """Add a comment; user_id None means Telnyx staff wrote it."""
+        """Add a comment; user_id None means Telnyx staff wrote it. `event=False` adds it
+        without a `portout.new_comment` event (one Telnyx never recorded or sent)."""
         with self.lock:
             po = self.get_portout(portout_id)
             if not isinstance(body, str) or not body.strip():
@@ -873,6 +880,8 @@ class SandboxState:
                 created_ts=self.now() if at is None else at,
             )
             self.comments.setdefault(po.id, []).append(comment)
+            if not event:
+                return comment
             self.record_event(
                 "portout.new_comment",
                 po,
