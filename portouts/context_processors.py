@@ -13,7 +13,7 @@ def sync_status(request: HttpRequest) -> dict[str, object]:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     runs = SyncRun.objects.filter(kind__in=SYNC_KINDS).only(
-        "kind", "status", "started_at", "finished_at", "error"
+        "kind", "status", "started_at", "finished_at", "error", "counts"
     )
     last_run = runs.exclude(status=SyncRun.Status.RUNNING).order_by("-started_at").first()
     last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").first()

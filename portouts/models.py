@@ -394,6 +394,11 @@ class SyncRun(models.Model):
         return f"{self.get_kind_display()} sync {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
 
     @property
+    def still_to_retry(self) -> int:
+        """Port-outs whose reads kept failing, left for the next run, when this one ended."""
+        return int(self.counts.get("still_to_retry", 0))
+
+    @property
     def progress_percent(self) -> int:
         if self.status != self.Status.RUNNING:
             return 100

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from portouts import sync
 from portouts.models import PortOut, PortOutEvent
+from portouts.views.webhooks import MAX_BODY_BYTES
 from portouts.telnyx import TelnyxClient
 
 pytestmark = pytest.mark.django_db
@@ -238,3 +239,56 @@ def test_signed_delivery_from_the_sandbox_is_accepted(
         )
     assert response.status_code == 200
     assert queued == [(po.id,)]
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_any_signature_work(
+    signing_key, queued, monkeypatch
+):
+    checked: list[bytes] = []
+    monkeypatch.setattr(
+        "portouts.views.webhooks.telnyx.verify_webhook", lambda **kw: checked.append(kw["body"])
+    )
+    big = envelope()
+    big["data"]["payload"]["padding"] = "x" * MAX_BODY_BYTES
+    response = deliver(signing_key, big)  # validly signed, and still too big
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "256 KB" in response.json()["error"]
+    assert checked == []
+    assert not PortOutEvent.objects.exists()
+    assert queued == []
+
+
+def test_a_body_just_under_the_limit_is_accepted(signing_key, queued):
+    body = envelope()
+    body["data"]["payload"]["padding"] = ""
+    size = len(json.dumps(body).encode())
+    body["data"]["payload"]["padding"] = "x" * (MAX_BODY_BYTES - size)
+    assert len(json.dumps(body).encode()) == MAX_BODY_BYTES
+    assert deliver(signing_key, body).status_code == 200
+
+
+def test_long_event_ids_are_stored_whole_and_too_long_ones_refused(
+    signing_key, queued, django_capture_on_commit_callbacks
+):
+    # Two ids that share their first 64 characters are two events.
+    first, second = "e" * 64 + "-first", "e" * 64 + "-second"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(signing_key, envelope(first)).status_code == 200
+        assert deliver(signing_key, envelope(second)).status_code == 200
+    assert set(PortOutEvent.objects.values_list("id", flat=True)) == {first, second}
+
+    refused = deliver(signing_key, envelope("e" * (PortOutEvent.ID_MAX_LENGTH + 1)))
+    assert refused.status_code == 400
+    assert PortOutEvent.objects.count() == 2
+
+
+def test_a_burst_of_deliveries_for_one_portout_queues_one_refresh(
+    signing_key, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(5):
+            assert deliver(signing_key, envelope(f"ev-burst-{i}")).status_code == 200
+    assert PortOutEvent.objects.count() == 5
+    assert queued == [(PORTOUT_ID,)]

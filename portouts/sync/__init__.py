@@ -3,24 +3,27 @@
 Telnyx owns the data; this package is the only writer of PortOut, PortOutNumber, Comment,
 SupportingDocument, RejectionCode and (API-sourced) PortOutEvent rows.
 
-* `run_full_sync` pages through every port-out (page 1 tells the page count, the rest
-  are fetched by a small thread pool), stores each page in one transaction with a constant
-  number of queries, fetches comments/documents/rejection codes only where something
-  changed, and flags port-outs Telnyx no longer lists (`vanished_at`, never deleted);
-  a listing that looks short is not trusted: each missing port-out is read by id and
-  flagged only when Telnyx answers 404.
-  Before the listing it stores the events of the last SYNC_EVENTS_WINDOW_DAYS (paged the
-  same way; the port-out timeline shows them), marked processed: the listing reads every
-  port-out after them.
-* `run_incremental_sync` asks only for what changed since the last successful run:
-  port-outs inserted since the inserted-at high-water mark and events since the event
-  high-water mark (both minus an overlap), so its cost grows with the number of changes.
-* `refresh_portout` refetches one port-out (webhooks, after a review action), with its
-  events when it fetches details.
+The one invariant: **an event is processed only once what it announces is in the cache**,
+i.e. its port-out was read in full by a read that began after the event was received
+(`details_synced_at >= received_at`, both on our clock), or Telnyx answered 404 for it.
+`store.mark_reflected_events` applies that rule in one UPDATE; nothing else marks events.
+An unprocessed event is owed a read by every later run, whoever stored it.
 
-Every write happens in the main thread; worker threads only talk HTTP. A run stopped at
-any point leaves the cache consistent (each page is one transaction) and the high-water
-marks only move on success, so the next run catches up.
+* `run_full_sync` (full.py) reconciles every port-out in four stages, each keeping the
+  invariant by construction: store the window's events unprocessed; read every port-out
+  in full (listing pages fetched by a thread pool, comments and documents of every
+  port-out, codes of pending ones, one transaction per page); flag vanished ones (only
+  when Telnyx confirms); mark events last. A failed run is resumed by the next one.
+* `run_incremental_sync` (incremental.py) stores the events since the last mark, lists the
+  port-outs inserted since, and reads in full every port-out owed a read: its cost grows
+  with the number of changes, not with the account.
+* `refresh_portout` (refresh.py) reads one port-out in full (webhooks, coalesced by
+  `refresh_portout_soon`) or only its row (after a review action).
+
+Reads that fail after the client's retries mark one port-out `details_stale` for the next
+run instead of failing the run. Every write happens in the main thread; worker threads
+only talk HTTP. A run stopped at any point leaves the cache consistent (each page is one
+transaction) and the high-water marks only move on success.
 
 The package, by concern: `store` (writing rows), `fetch` (talking to Telnyx: counting,
 concurrency, paging), `runs` (the lock and SyncRun records), `full`, `incremental` and
