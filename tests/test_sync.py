@@ -729,8 +729,8 @@ def test_runs_left_running_by_a_stopped_worker_are_failed_within_a_minute():
     alive = SyncRun.objects.create(kind="incremental", heartbeat_at=now, picked_up_at=now)
     queued = SyncRun.objects.create(kind="incremental", heartbeat_at=old)  # no worker yet
 
-    assert sync.STALE_AFTER <= timedelta(minutes=1)
-    assert sync.LOCK_TTL < sync.STALE_AFTER.total_seconds()  # the dead run's lock is gone
+    assert timedelta(minutes=1) >= sync.STALE_AFTER
+    assert sync.STALE_AFTER.total_seconds() > sync.LOCK_TTL  # the dead run's lock is gone
     assert sync.fail_stale_runs() == 1
     for run in (stale, alive, queued):
         run.refresh_from_db()

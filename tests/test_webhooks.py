@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from portouts import sync
 from portouts.models import PortOut, PortOutEvent
-from portouts.views.webhooks import MAX_BODY_BYTES
 from portouts.telnyx import TelnyxClient
+from portouts.views.webhooks import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.django_db
 
