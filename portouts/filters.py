@@ -15,7 +15,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from portouts.models import PortOut, PortOutEvent, PortOutNumber, PortOutStatus
+from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus
+from portouts.models import PortOut, PortOutEvent, PortOutNumber
 
 PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
@@ -163,19 +164,7 @@ class PortOutFilter(django_filters.FilterSet):
         widget=_date_widget(),
     )
     o = django_filters.OrderingFilter(
-        fields=(
-            ("status", "status"),
-            ("first_number", "number"),
-            ("number_count", "count"),
-            ("end_user_name", "end_user"),
-            ("carrier_name", "carrier"),
-            ("spid", "spid"),
-            ("pon", "pon"),
-            ("foc_date", "foc"),
-            ("requested_foc_date", "requested_foc"),
-            ("created_at", "created"),
-            ("support_key", "support_key"),
-        ),
+        fields=tuple((c.sort_field, c.order) for c in LIST_COLUMNS) + EXTRA_ORDERS,
         label="Sort by",
     )
 
@@ -236,11 +225,7 @@ class PortOutEventFilter(django_filters.FilterSet):
     event_type = django_filters.ChoiceFilter(
         label="Event type",
         empty_label="Any type",
-        choices=[
-            ("portout.status_changed", "Status changed"),
-            ("portout.new_comment", "New comment"),
-            ("portout.foc_date_changed", "FOC date changed"),
-        ],
+        choices=EventType.choices,
     )
     created_from = DayFilter(
         method=on_or_after, field_name="created_at", label="From", widget=_date_widget()

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portouts.choices import PortOutStatus
 from portouts.models import RejectionCode
 from portouts.review import sniff_document_type
 from portouts.telnyx import MAX_DOCUMENT_BYTES
@@ -195,14 +196,7 @@ class TelnyxReportForm(forms.Form):
     statuses = forms.MultipleChoiceField(
         label="Statuses",
         required=False,
-        choices=[
-            ("pending", "Pending"),
-            ("authorized", "Authorized"),
-            ("rejected-pending", "Rejection pending"),
-            ("rejected", "Rejected"),
-            ("canceled", "Canceled"),
-            ("ported", "Ported"),
-        ],
+        choices=PortOutStatus.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     created_after = forms.DateField(

@@ -13,16 +13,15 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from portouts.choices import (
+    DocumentType,
+    EventType,
+    PortOutStatus,
+    ReviewActionKind,
+    status_label,
+)
 
-class PortOutStatus(models.TextChoices):
-    """Statuses as Telnyx spells them. Unknown values from the API are stored as they come."""
-
-    PENDING = "pending", "Pending"
-    AUTHORIZED = "authorized", "Authorized"
-    REJECTED_PENDING = "rejected-pending", "Rejection pending"
-    REJECTED = "rejected", "Rejected"
-    CANCELED = "canceled", "Canceled"
-    PORTED = "ported", "Ported"
+__all__ = ["EventType", "PortOutStatus"]  # re-exported: callers may import them from here
 
 
 class PortOutQuerySet(models.QuerySet["PortOut"]):
@@ -127,10 +126,7 @@ class PortOut(models.Model):
 
     @property
     def status_label(self) -> str:
-        try:
-            return PortOutStatus(self.status).label
-        except ValueError:
-            return self.status
+        return status_label(self.status)
 
 
 class PortOutNumber(models.Model):
@@ -172,9 +168,7 @@ class Comment(models.Model):
 class SupportingDocument(models.Model):
     """A document (LOA or invoice) attached to a port-out in Telnyx."""
 
-    class Type(models.TextChoices):
-        LOA = "loa", "Letter of authorization"
-        INVOICE = "invoice", "Invoice"
+    Type = DocumentType
 
     id = models.CharField(primary_key=True, max_length=64)
     portout = models.ForeignKey(
@@ -264,12 +258,7 @@ class ReviewAction(models.Model):
     action is never lost even when the request dies half-way.
     """
 
-    class Kind(models.TextChoices):
-        AUTHORIZE = "authorize", "Authorize"
-        REJECT = "reject", "Reject"
-        COMMENT = "comment", "Comment"
-        UPLOAD = "upload", "Upload document"
-        REPUBLISH = "republish", "Republish event"
+    Kind = ReviewActionKind
 
     class Outcome(models.TextChoices):
         STARTED = "started", "Started"

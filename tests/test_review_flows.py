@@ -139,7 +139,7 @@ def test_stale_status_is_refused_and_the_fresh_state_shown(
     html = response.content.decode()
     assert response.status_code == 200
     assert "is no longer pending: Telnyx now reports it as “Canceled”. Nothing was sent." in html
-    assert "No decision needed" in html and "status-canceled" in html
+    assert "No decision needed" in html and "tone-muted" in html
     assert PortOut.objects.get(id=pending_portout).status == "canceled"
     assert patches(synced) == []
     action = ReviewAction.objects.get()

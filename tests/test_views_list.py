@@ -82,7 +82,7 @@ def test_list_shows_triage_columns(viewer_client, three):
     assert response.status_code == 200
     html = response.content.decode()
     assert ids(response) == {"po-a", "po-b", "po-c"}
-    assert 'class="badge status-pending"' in html
+    assert 'class="badge tone-warn"' in html
     assert "+13125550100" in html and "+1" in html  # first number and "+1" more
     assert "Acme Dental" in html and "Verizon Wireless" in html and "SPID 6006" in html
     assert "PON-ALPHA" in html and "PO_111111" in html
@@ -127,7 +127,13 @@ def test_sorting_and_toggle_links(viewer_client, three):
     response = viewer_client.get(f"{URL}?o=foc")
     assert [p.id for p in response.context["page"].object_list] == ["po-a", "po-b", "po-c"]
     foc = next(c for c in response.context["columns"] if c["key"] == "foc")
-    assert foc == {"key": "foc", "label": "FOC", "o": "-foc", "dir": "ascending"}
+    assert foc == {
+        "key": "foc",
+        "label": "FOC",
+        "o": "-foc",
+        "dir": "ascending",
+        "narrow_hidden": False,
+    }
     response = viewer_client.get(f"{URL}?o=-foc")
     assert [p.id for p in response.context["page"].object_list] == ["po-c", "po-b", "po-a"]
     response = viewer_client.get(f"{URL}?o=end_user")

@@ -6,18 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from django import template
 
-from portouts.models import PortOutStatus
+from portouts import choices
 
 register = template.Library()
 
-
-@register.filter
-def status_label(status: str) -> str:
-    """The readable label of a status; unknown statuses from Telnyx show as sent."""
-    try:
-        return str(PortOutStatus(status).label)
-    except ValueError:
-        return status or "unknown"
+register.filter("status_label", choices.status_label)
+register.filter("status_tone", choices.status_tone)
 
 
 @register.filter

@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from portouts import review, selectors
+from portouts.choices import LIST_COLUMNS
 from portouts.filters import PortOutFilter
 from portouts.forms import (
     PAGE_SIZES,
@@ -52,19 +53,6 @@ logger = logging.getLogger(__name__)
 PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
 STATUS_HEADER = "X-Portout-Status"
 
-#: Sortable columns of the list: (column key, `o` value, header label).
-LIST_COLUMNS = (
-    ("status", "status", "Status"),
-    ("numbers", "number", "Numbers"),
-    ("end_user", "end_user", "End user"),
-    ("carrier", "carrier", "Gaining carrier"),
-    ("pon", "pon", "PON"),
-    ("foc", "foc", "FOC"),
-    ("requested_foc", "requested_foc", "Requested FOC"),
-    ("created", "created", "Created"),
-    ("support_key", "support_key", "Support key"),
-)
-
 
 def _can_review(request: HtmxHttpRequest) -> bool:
     return request.user.has_perm(REVIEW_PERMISSION)
@@ -79,17 +67,26 @@ def _require_review(request: HtmxHttpRequest) -> None:
 # -- list ------------------------------------------------------------------------------
 
 
-def _columns(current: str) -> list[dict[str, str]]:
+def _columns(current: str) -> list[dict[str, object]]:
     """Header cells of the list: the `o` value each link sets and how it is sorted now."""
     columns = []
-    for key, param, label in LIST_COLUMNS:
+    for column in LIST_COLUMNS:
+        param = column.order
         if current == param:
             order, direction = f"-{param}", "ascending"
         elif current == f"-{param}":
             order, direction = param, "descending"
         else:
             order, direction = param, ""
-        columns.append({"key": key, "label": label, "o": order, "dir": direction})
+        columns.append(
+            {
+                "key": column.key,
+                "label": column.label,
+                "o": order,
+                "dir": direction,
+                "narrow_hidden": column.narrow_hidden,
+            }
+        )
     return columns
 
 
@@ -165,7 +162,6 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
         "options": options,
         "page": page,
         "rows": rows,
-        "rows_html": selectors.rows_html(rows),
         "paginator": paginator,
         "columns": _columns(current_o),
         "more_filters": more_filters,
