@@ -17,7 +17,7 @@ export DEBUG ?= 1
 help:
 	@echo "make demo       run dashboard + worker + beat + Telnyx sandbox (Ctrl-C stops all)"
 	@echo "make test       run the whole test suite (browser tests need /usr/bin/chromium)"
-	@echo "make lint       ruff lint and format check;  make typecheck  mypy"
+	@echo "make lint       ruff lint and format check, import rules;  make typecheck  mypy"
 	@echo "make e2e        browser tests only;  make bench  benchmarks"
 
 var/uv/bin/uv:
@@ -46,6 +46,7 @@ e2e: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
