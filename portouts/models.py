@@ -346,7 +346,6 @@ class SyncRun(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", "Full"
         INCREMENTAL = "incremental", "Incremental"
-        PORTOUT = "portout", "Single port-out"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"

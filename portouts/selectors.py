@@ -42,7 +42,7 @@ def review_window() -> timedelta:
 
 
 def due_soon_window() -> timedelta:
-    return timedelta(hours=getattr(settings, "REVIEW_DUE_SOON_HOURS", 4))
+    return timedelta(hours=settings.REVIEW_DUE_SOON_HOURS)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ from __future__ import annotations
 from portouts.sync.fetch import _each_page, _PageFetcher
 from portouts.sync.full import (
     DETAIL_WORKERS,
-    EVENTS_WINDOW_DAYS,
     PAGE_WINDOW,
     PAGE_WORKERS,
     VANISH_CHECK_LIMIT,
@@ -91,7 +90,6 @@ from portouts.sync.store import (
 __all__ = [
     "BATCH_SIZE",
     "DETAIL_WORKERS",
-    "EVENTS_WINDOW_DAYS",
     "HEARTBEAT_EVERY",
     "LOCK_KEY",
     "LOCK_TTL",

@@ -149,14 +149,7 @@ def listing_page[P](fetch: Callable[[int], telnyx.Page[P]]) -> Callable[[int], t
 
 def _each_page[P](fetch: Callable[[int], telnyx.Page[P]]) -> Iterator[telnyx.Page[P]]:
     """Pages 1, 2, ... of a listing, one after the other, until Telnyx says there is no next."""
-    number = 1
-    fetch = listing_page(fetch)
-    while True:
-        page = fetch(number)
-        yield page
-        if not page.has_next:
-            return
-        number += 1
+    return telnyx.walk_pages(listing_page(fetch))
 
 
 class _PageFetcher[P]:

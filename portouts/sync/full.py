@@ -54,8 +54,6 @@ logger = logging.getLogger("portouts.sync")
 PAGE_WORKERS = 4
 PAGE_WINDOW = 2 * PAGE_WORKERS
 DETAIL_WORKERS = 8
-#: days of events a full sync stores when SYNC_EVENTS_WINDOW_DAYS is not set
-EVENTS_WINDOW_DAYS = 30
 #: candidates for "vanished" are re-checked one by one up to this many (a page shift
 #: while listing can hide a port-out that still exists)
 VANISH_VERIFY_LIMIT = 50
@@ -89,8 +87,7 @@ def run_full_sync(
 
 
 def _events_window() -> timedelta:
-    days = getattr(settings, "SYNC_EVENTS_WINDOW_DAYS", EVENTS_WINDOW_DAYS)
-    return max(timedelta(days=days), OVERLAP)
+    return max(timedelta(days=settings.SYNC_EVENTS_WINDOW_DAYS), OVERLAP)
 
 
 def _resumed_since(run: SyncRun, now: datetime) -> datetime | None:

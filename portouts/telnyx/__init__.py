@@ -50,6 +50,7 @@ from .types import (
     RejectionCode,
     SupportingDocument,
     WebhookEvent,
+    walk_pages,
 )
 from .webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_webhook, verify_webhook
 
@@ -77,6 +78,7 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "Page",
+    "walk_pages",
     "PageMeta",
     "PermissionDeniedError",
     "Portout",

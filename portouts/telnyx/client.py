@@ -45,6 +45,7 @@ from .types import (
     PortoutReport,
     RejectionCode,
     SupportingDocument,
+    walk_pages,
 )
 
 __all__ = [
@@ -491,16 +492,8 @@ class TelnyxClient:
 
     @staticmethod
     def _iterate[T](fetch: Callable[[int], Page[T]]) -> Iterator[T]:
-        """Walk pages: ask `page_number + 1` until it reaches `total_pages` or a page is empty."""
-        number = 1
-        while True:
-            page = fetch(number)
+        for page in walk_pages(fetch):
             yield from page.data
-            current = max(page.meta.page_number or number, number)
-            total = page.meta.total_pages
-            if not page.data or total is None or current >= total:
-                return
-            number = current + 1
 
     # -- port-outs --------------------------------------------------------
 
@@ -761,10 +754,10 @@ class _ClientCache:
     def __call__(self) -> TelnyxClient:
         from django.conf import settings
 
-        api_key = getattr(settings, "TELNYX_API_KEY", "") or ""
-        base_url = getattr(settings, "TELNYX_API_BASE_URL", DEFAULT_BASE_URL) or DEFAULT_BASE_URL
-        timeout = float(getattr(settings, "TELNYX_TIMEOUT", 10.0) or 10.0)
-        max_retries = int(getattr(settings, "TELNYX_MAX_RETRIES", 3))
+        api_key = settings.TELNYX_API_KEY or ""
+        base_url = settings.TELNYX_API_BASE_URL or DEFAULT_BASE_URL
+        timeout = float(settings.TELNYX_TIMEOUT)
+        max_retries = int(settings.TELNYX_MAX_RETRIES)
         # Only a digest of the key goes into the cache key.
         digest = hashlib.sha256(api_key.encode()).hexdigest()
         key = (os.getpid(), digest, base_url, timeout, max_retries)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -409,9 +410,27 @@ class Page[T]:
     @property
     def has_next(self) -> bool:
         """True when Telnyx reports more pages after this one (and this one was not empty)."""
-        if not self.data or self.meta.total_pages is None:
-            return False
-        return (self.meta.page_number or 1) < self.meta.total_pages
+        return self.next_number(self.meta.page_number or 1) is not None
+
+    def next_number(self, asked: int) -> int | None:
+        """The page to ask for after this one (asked as `asked`), or None at the end: an
+        empty page, no total, or the last page (by the number Telnyx echoes, never behind
+        the one asked, so a server that echoes nothing cannot loop the walk)."""
+        current = max(self.meta.page_number or asked, asked)
+        total = self.meta.total_pages
+        if not self.data or total is None or current >= total:
+            return None
+        return current + 1
+
+
+def walk_pages[T](fetch: Callable[[int], Page[T]]) -> Iterator[Page[T]]:
+    """Pages 1, 2, ... of a listing until Telnyx says there is no next; the one page walker
+    of the client and the sync."""
+    number: int | None = 1
+    while number is not None:
+        page = fetch(number)
+        yield page
+        number = page.next_number(number)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
         "pending_list_url": f"{reverse('portouts:list')}?{urlencode({'status': 'pending'})}",
         "activity": selectors.recent_activity(),
         "window_hours": settings.REVIEW_WINDOW_HOURS,
-        "due_soon_hours": getattr(settings, "REVIEW_DUE_SOON_HOURS", 4),
+        "due_soon_hours": settings.REVIEW_DUE_SOON_HOURS,
         "version": version,
         "poll_headers": json.dumps({VERSION_HEADER: version}),
     }

@@ -53,7 +53,7 @@ def telnyx_webhook(request: HttpRequest) -> JsonResponse:
     The body is never trusted: the cache is refreshed from the API by a task, so duplicate,
     late and out-of-order deliveries all end in the state Telnyx holds.
     """
-    public_key = getattr(settings, "TELNYX_PUBLIC_KEY", "") or ""
+    public_key = settings.TELNYX_PUBLIC_KEY or ""
     if not public_key.strip() or not _key_is_usable(public_key):
         logger.error(
             "Refused a Telnyx webhook: TELNYX_PUBLIC_KEY is %s, so signatures cannot be checked",
