@@ -25,13 +25,20 @@ run instead of failing the run. Every write happens in the main thread; worker t
 only talk HTTP. A run stopped at any point leaves the cache consistent (each page is one
 transaction) and the high-water marks only move on success.
 
-The package, by concern: `store` (writing rows), `fetch` (talking to Telnyx: counting,
-concurrency, paging), `runs` (the lock and SyncRun records), `full`, `incremental` and
-`refresh` (the three ways of syncing). Callers import from `portouts.sync` only.
+The package, by concern: `rows` (API objects into model instances), `store` (writing
+port-outs and their details), `events` (storing events, the processed rule), `fetch`
+(talking to Telnyx: counting, concurrency, paging), `runs` (the lock and SyncRun records),
+`full`, `incremental` and `refresh` (the three ways of syncing). Callers import from
+`portouts.sync` only.
 """
 
 from __future__ import annotations
 
+from portouts.sync.events import (
+    mark_reflected_events,
+    store_events,
+    store_webhook_event,
+)
 from portouts.sync.fetch import _each_page, _PageFetcher
 from portouts.sync.full import (
     DETAIL_WORKERS,
@@ -48,6 +55,10 @@ from portouts.sync.refresh import (
     handle_event,
     refresh_portout,
     refresh_portout_soon,
+)
+from portouts.sync.rows import (
+    _build_row,
+    country_of,
 )
 from portouts.sync.runs import (
     HEARTBEAT_EVERY,
@@ -70,21 +81,16 @@ from portouts.sync.store import (
     OVERLAP,
     Details,
     StoreResult,
-    _build_row,
     _store_batch,
     _write_batch,
     _write_details,
-    country_of,
     flag_vanished,
     mark_details_stale,
-    mark_reflected_events,
     store_comments,
-    store_events,
     store_portout,
     store_portouts,
     store_rejection_codes,
     store_supporting_documents,
-    store_webhook_event,
 )
 
 __all__ = [

@@ -32,6 +32,10 @@ from django.utils import timezone
 
 from portouts import telnyx
 from portouts.models import PortOut, PortOutEvent, PortOutStatus, SyncRun
+from portouts.sync.events import (
+    mark_reflected_events,
+    store_events,
+)
 from portouts.sync.fetch import _full_plan, _PageFetcher, listing_page
 from portouts.sync.runs import _clamp, _execute, _latest, _Run, last_successful_run
 from portouts.sync.store import (
@@ -43,8 +47,6 @@ from portouts.sync.store import (
     _store_batch,
     flag_vanished,
     mark_details_stale,
-    mark_reflected_events,
-    store_events,
 )
 
 logger = logging.getLogger("portouts.sync")
@@ -273,19 +275,9 @@ def _find_vanished(
     flagged, at most VANISH_CHECK_LIMIT per run (pending ones first), the rest waiting
     for the next run. A candidate found again is stored instead.
     """
-    present = PortOut.objects.present().filter(synced_at__lt=started)
-    rows = present.values_list("id", "status")
-    candidates: list[str] = []
-    pending: list[str] = []
-    cached = 0
-    for pid, status in rows.iterator(chunk_size=5000):
-        cached += 1
-        if pid not in seen:
-            (pending if status == PortOutStatus.PENDING else candidates).append(pid)
-    candidates = pending + candidates  # the ones that matter most are checked first
+    candidates, cached = _unlisted(seen, started)
     if not candidates:
         return []
-    cached += len(seen)  # stored by this run (synced_at >= started)
     short = listed_total is not None and len(seen) < listed_total
     too_many = len(candidates) > VANISH_TRUST_FRACTION * cached
     if len(candidates) > VANISH_VERIFY_LIMIT and not short and not too_many:
@@ -302,6 +294,26 @@ def _find_vanished(
             listed_total,
             len(candidates),
         )
+    return _gone_by_id(state, candidates)
+
+
+def _unlisted(seen: set[str], started: datetime) -> tuple[list[str], int]:
+    """Cached port-outs stored before this run and not listed by it (pending ones first),
+    and how many port-outs the cache holds."""
+    present = PortOut.objects.present().filter(synced_at__lt=started)
+    candidates: list[str] = []
+    pending: list[str] = []
+    cached = len(seen)  # stored by this run (synced_at >= started)
+    for pid, status in present.values_list("id", "status").iterator(chunk_size=5000):
+        cached += 1
+        if pid not in seen:
+            (pending if status == PortOutStatus.PENDING else candidates).append(pid)
+    return pending + candidates, cached
+
+
+def _gone_by_id(state: _Run, candidates: list[str]) -> list[str]:
+    """Read candidates by id (VANISH_CHECK_LIMIT per run): those Telnyx answers 404 for are
+    gone; those found are stored again; the rest wait for the next run."""
     check, later = candidates[:VANISH_CHECK_LIMIT], candidates[VANISH_CHECK_LIMIT:]
     if later:
         logger.warning(

@@ -24,6 +24,10 @@ from django.utils import timezone
 
 from portouts import telnyx
 from portouts.models import PortOut, PortOutEvent, SyncRun
+from portouts.sync.events import (
+    mark_reflected_events,
+    store_events,
+)
 from portouts.sync.fetch import _each_page, _full_plan
 from portouts.sync.full import DETAIL_WORKERS, run_full_sync
 from portouts.sync.runs import _clamp, _execute, _latest, _Run, last_successful_run
@@ -33,8 +37,6 @@ from portouts.sync.store import (
     _store_batch,
     flag_vanished,
     mark_details_stale,
-    mark_reflected_events,
-    store_events,
 )
 
 logger = logging.getLogger("portouts.sync")
@@ -87,34 +89,45 @@ def owed_reads(limit: int = READ_LIMIT) -> list[str]:
     return list(owed)[:limit]
 
 
+def _store_events_since(state: _Run, since: datetime) -> list[datetime | None]:
+    """Store the events Telnyx lists since `since` (new ones unprocessed); their times."""
+    api = state.api
+    events: dict[str, telnyx.PortoutEvent] = {}
+    for page in _each_page(
+        lambda number: api.call(
+            api.client.list_events_page, page_number=number, created_at_gte=since
+        )
+    ):
+        events.update((e.id, e) for e in page.data if e.id)
+    state.count("events", len(events))
+    with transaction.atomic():
+        store_events(events.values())
+    return [e.created_at for e in events.values()]
+
+
+def _inserted_since(state: _Run, since: datetime) -> dict[str, telnyx.Portout]:
+    """Port-outs inserted since `since` (newest first, usually a single page)."""
+    api = state.api
+    listed: dict[str, telnyx.Portout] = {}
+    for page in _each_page(
+        lambda number: api.call(
+            api.client.list_portouts_page, page_number=number, inserted_at_gte=since
+        )
+    ):
+        listed.update((p.id, p) for p in page.data if p.id)
+    return listed
+
+
 def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | None]:
     api = state.api
     started = timezone.now()
     inserted_since = (previous.inserted_at_high_water or previous.started_at) - OVERLAP
     events_since = (previous.event_high_water or previous.started_at) - OVERLAP
 
-    # 1. Events since the last mark, stored before any read.
-    events: dict[str, telnyx.PortoutEvent] = {}
-    for epage in _each_page(
-        lambda number: api.call(
-            api.client.list_events_page, page_number=number, created_at_gte=events_since
-        )
-    ):
-        events.update((e.id, e) for e in epage.data if e.id)
-    event_high = _latest(previous.event_high_water, (e.created_at for e in events.values()))
-    state.count("events", len(events))
-    with transaction.atomic():
-        store_events(events.values())
+    # 1. Events since the last mark, stored before any read; 2. port-outs inserted since.
+    event_high = _latest(previous.event_high_water, _store_events_since(state, events_since))
     read_began = timezone.now()
-
-    # 2. New port-outs (newest first, usually a single page).
-    listed: dict[str, telnyx.Portout] = {}
-    for page in _each_page(
-        lambda number: api.call(
-            api.client.list_portouts_page, page_number=number, inserted_at_gte=inserted_since
-        )
-    ):
-        listed.update((p.id, p) for p in page.data if p.id)
+    listed = _inserted_since(state, inserted_since)
     inserted_high = _latest(
         previous.inserted_at_high_water, (p.inserted_at for p in listed.values())
     )

@@ -17,13 +17,15 @@ from django.utils import timezone
 
 from portouts import telnyx
 from portouts.models import PortOut
+from portouts.sync.events import (
+    mark_reflected_events,
+    store_events,
+)
 from portouts.sync.fetch import _Api, _each_page, _full_plan
 from portouts.sync.store import (
     _store_batch,
     flag_vanished,
     mark_details_stale,
-    mark_reflected_events,
-    store_events,
 )
 from portouts.tasks import refresh_portout_task
 

@@ -1,5 +1,5 @@
-"""Storing what Telnyx sent: port-outs, numbers, comments, documents, rejection codes
-and events, in bulk with a constant number of queries per batch.
+"""Storing what Telnyx sent: port-outs, numbers, comments, documents and rejection codes,
+in bulk with a constant number of queries per batch (events: `sync.events`).
 
 Every function here writes the database only; fetching is the callers' business.
 """
@@ -7,26 +7,22 @@ Every function here writes the database only; fetching is the callers' business.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-import phonenumbers
 from django.db import DatabaseError, transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portouts import telnyx
-from portouts.models import (
-    Comment,
-    PortOut,
-    PortOutEvent,
-    PortOutNumber,
-    PortOutStatus,
-    RejectionCode,
-    SupportingDocument,
+from portouts.models import Comment, PortOut, PortOutNumber, RejectionCode, SupportingDocument
+from portouts.sync.rows import (
+    _build_row,
+    _clean_numbers,
+    _code_rows,
+    _comment_row,
+    _document_row,
+    _Existing,
 )
 
 logger = logging.getLogger("portouts.sync")
@@ -38,29 +34,12 @@ OVERLAP = timedelta(minutes=5)
 #: rows per transaction when storing
 BATCH_SIZE = 500
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-
 # Port-out fields the sync writes on update: all but the primary key and what only a read
 # of the details sets.
 _PORTOUT_UPDATE_FIELDS = [
     f.name
     for f in PortOut._meta.concrete_fields
     if f.name not in {"id", "details_synced_at", "details_stale"}
-]
-_TEXT_FIELDS = [
-    "authorized_name",
-    "end_user_name",
-    "service_address",
-    "city",
-    "state",
-    "zip",
-    "carrier_name",
-    "spid",
-    "current_carrier",
-    "vendor",
-    "pon",
-    "support_key",
-    "user_id",
 ]
 
 
@@ -99,78 +78,6 @@ class Details:
     rejection_codes: list[telnyx.RejectionCode] | None = None
 
 
-# ---------------------------------------------------------------------------- rows from API objects
-
-
-def _max_len(name: str, model: type[Any] = PortOut) -> int | None:
-    return model._meta.get_field(name).max_length  # type: ignore[no-any-return]
-
-
-def _text(value: Any, *, name: str, portout_id: str, model: type[Any] = PortOut) -> str:
-    """None → "", and cut what the column cannot hold (with a warning) rather than fail."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    limit = _max_len(name, model)
-    if limit is not None and len(text) > limit:
-        logger.warning(
-            "Port-out %s: %s is %d characters, keeping the first %d",
-            portout_id,
-            name,
-            len(text),
-            limit,
-        )
-        text = text[:limit]
-    return text
-
-
-_country_cache: dict[str, str] = {}
-
-
-def country_of(number: str) -> str:
-    """ISO country of an E.164 number ("" when it cannot be told)."""
-    if number in _country_cache:
-        return _country_cache[number]
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(number, None)) or ""
-    except phonenumbers.NumberParseException:
-        region = ""
-    if region == "ZZ":
-        region = ""
-    if len(_country_cache) < 100_000:
-        _country_cache[number] = region
-    return region
-
-
-def _clean_numbers(portout_id: str, numbers: Sequence[str]) -> list[str]:
-    """Numbers for PortOutNumber rows: deduplicated, non-E.164 kept but logged, too long skipped."""
-    limit = _max_len("number", PortOutNumber) or 32
-    seen: dict[str, None] = {}
-    for raw in numbers:
-        number = str(raw).strip()
-        if not number:
-            continue
-        if not E164.match(number):
-            logger.warning("Port-out %s lists %r, which is not an E.164 number", portout_id, number)
-        if len(number) > limit:
-            logger.warning(
-                "Port-out %s: number %r is too long to index; skipped", portout_id, number
-            )
-            continue
-        seen.setdefault(number, None)
-    return list(seen)
-
-
-@dataclass
-class _Existing:
-    status: str
-    updated_at: datetime | None
-    ported_out_at: datetime | None
-    phone_numbers: list[str]
-    details_synced_at: datetime | None
-    details_stale: bool = False
-
-
 def _existing(ids: Iterable[str]) -> dict[str, _Existing]:
     ids = list(ids)
     if not ids:
@@ -188,58 +95,6 @@ def _existing(ids: Iterable[str]) -> dict[str, _Existing]:
         pk: _Existing(status, updated, ported, numbers or [], details, stale)
         for pk, status, updated, ported, numbers, details, stale in rows
     }
-
-
-def _build_row(p: telnyx.Portout, prev: _Existing | None, now: datetime) -> PortOut | None:
-    """A PortOut instance from an API object, or None (logged) when it cannot be stored."""
-    if not p.id:
-        logger.warning("Skipping a port-out without an id: %.200r", p.raw)
-        return None
-    pid = p.id
-    if len(pid) > (_max_len("id") or 64):
-        logger.warning("Skipping a port-out whose id is too long: %.80r", pid)
-        return None
-    if p.status is None:
-        logger.warning("Port-out %s has no status; storing it as empty", pid)
-    status = _text(p.status, name="status", portout_id=pid)
-    numbers = [str(n) for n in p.phone_numbers]
-    first = numbers[0] if numbers else ""
-    if first and not E164.match(first.strip()):
-        country = ""
-    else:
-        country = country_of(first.strip()) if first else ""
-    ported_out_at = None
-    if status == PortOutStatus.PORTED:
-        if prev is not None and prev.status == PortOutStatus.PORTED and prev.ported_out_at:
-            ported_out_at = prev.ported_out_at
-        else:
-            ported_out_at = p.updated_at or now
-    row = PortOut(
-        id=pid,
-        status=status,
-        phone_numbers=numbers,
-        first_number=_text(first, name="first_number", portout_id=pid),
-        number_count=len(numbers),
-        country_code=country,
-        lsr=list(p.lsr),
-        reason=p.reason or "",
-        rejection_code=p.rejection_code,
-        foc_date=p.foc_date,
-        requested_foc_date=p.requested_foc_date,
-        already_ported=bool(p.already_ported),
-        host_messaging=bool(p.host_messaging),
-        created_at=p.created_at,
-        inserted_at=p.inserted_at,
-        updated_at=p.updated_at,
-        ported_out_at=ported_out_at,
-        raw=p.raw,
-        synced_at=now,
-        vanished_at=None,
-        details_synced_at=prev.details_synced_at if prev else None,
-    )
-    for name in _TEXT_FIELDS:
-        setattr(row, name, _text(getattr(p, name), name=name, portout_id=pid))
-    return row
 
 
 def _is_changed(row: PortOut, prev: _Existing | None) -> bool:
@@ -317,16 +172,24 @@ def _store_batch(
     return result
 
 
-def _write_batch(
-    portouts: Sequence[telnyx.Portout],
-    now: datetime,
-    existing: dict[str, _Existing],
-    details: dict[str, Details],
-    read_began: datetime,
-) -> StoreResult:
+def _older_than_held(row: PortOut, prev: _Existing | None, now: datetime) -> bool:
+    """We already hold a newer version (e.g. from a webhook refresh). A stored updated_at
+    in the future is not trusted to order versions."""
+    return (
+        prev is not None
+        and prev.updated_at is not None
+        and row.updated_at is not None
+        and row.updated_at < prev.updated_at
+        and prev.updated_at <= now + OVERLAP
+    )
+
+
+def _rows_to_write(
+    portouts: Sequence[telnyx.Portout], now: datetime, existing: dict[str, _Existing]
+) -> tuple[list[PortOut], list[str], StoreResult]:
+    """The rows to upsert, the ids whose numbers changed, and the counts."""
     result = StoreResult()
     rows: list[PortOut] = []
-    number_rows: list[PortOutNumber] = []
     renumber: list[str] = []
     for p in portouts:
         prev = existing.get(p.id or "")
@@ -338,34 +201,33 @@ def _write_batch(
         if row is None:
             result.skipped += 1
             continue
-        if (
-            prev is not None
-            and prev.updated_at is not None
-            and row.updated_at is not None
-            and row.updated_at < prev.updated_at
-            and prev.updated_at <= now + OVERLAP
-        ):
-            # We already hold a newer version (e.g. from a webhook refresh). A stored
-            # updated_at in the future is not trusted to order versions.
+        result.stored_ids.append(row.id)
+        if _older_than_held(row, prev, now):
             result.stale += 1
-            result.stored_ids.append(row.id)
             continue
         rows.append(row)
-        result.stored_ids.append(row.id)
+        changed = _is_changed(row, prev)
         if prev is None:
             result.created += 1
-        elif _is_changed(row, prev):
+        elif changed:
             result.updated += 1
         else:
             result.unchanged += 1
-        if _is_changed(row, prev) or prev.details_synced_at is None:  # type: ignore[union-attr]
+        if changed or prev is None or prev.details_synced_at is None:
             result.changed_ids.append(row.id)
         if prev is None or prev.phone_numbers != row.phone_numbers:
             renumber.append(row.id)
-            number_rows.extend(
-                PortOutNumber(portout_id=row.id, number=n)
-                for n in _clean_numbers(row.id, row.phone_numbers)
-            )
+    return rows, renumber, result
+
+
+def _write_batch(
+    portouts: Sequence[telnyx.Portout],
+    now: datetime,
+    existing: dict[str, _Existing],
+    details: dict[str, Details],
+    read_began: datetime,
+) -> StoreResult:
+    rows, renumber, result = _rows_to_write(portouts, now, existing)
     if rows:
         PortOut.objects.bulk_create(
             rows,
@@ -375,68 +237,20 @@ def _write_batch(
             batch_size=BATCH_SIZE,
         )
     if renumber:
+        by_id = {row.id: row for row in rows}
         PortOutNumber.objects.filter(portout_id__in=renumber).delete()
-        PortOutNumber.objects.bulk_create(number_rows, batch_size=1000)
+        PortOutNumber.objects.bulk_create(
+            (
+                PortOutNumber(portout_id=pid, number=n)
+                for pid in renumber
+                for n in _clean_numbers(pid, by_id[pid].phone_numbers)
+            ),
+            batch_size=1000,
+        )
     stored = set(result.stored_ids)
     if details:
         _write_details({k: v for k, v in details.items() if k in stored}, read_began)
     return result
-
-
-def _comment_row(portout_id: str, c: telnyx.PortoutComment) -> Comment | None:
-    if not c.id:
-        logger.warning("Port-out %s: skipping a comment without an id", portout_id)
-        return None
-    if c.portout_id and c.portout_id != portout_id:
-        logger.warning(
-            "Comment %s names port-out %s but was listed under %s; filing it under %s",
-            c.id,
-            c.portout_id,
-            portout_id,
-            portout_id,
-        )
-    return Comment(
-        id=c.id[:64],
-        portout_id=portout_id,
-        body=c.body or "",
-        user_id=_text(c.user_id, name="user_id", portout_id=portout_id, model=Comment),
-        created_at=c.created_at,
-        raw=c.raw,
-    )
-
-
-def _document_row(portout_id: str, d: telnyx.SupportingDocument) -> SupportingDocument | None:
-    if not d.id:
-        logger.warning("Port-out %s: skipping a supporting document without an id", portout_id)
-        return None
-    return SupportingDocument(
-        id=d.id[:64],
-        portout_id=portout_id,
-        type=_text(d.type, name="type", portout_id=portout_id, model=SupportingDocument),
-        document_id=_text(
-            d.document_id, name="document_id", portout_id=portout_id, model=SupportingDocument
-        ),
-        created_at=d.created_at,
-        updated_at=d.updated_at,
-        raw=d.raw,
-    )
-
-
-def _code_rows(portout_id: str, codes: Iterable[telnyx.RejectionCode]) -> list[RejectionCode]:
-    rows: dict[int, RejectionCode] = {}
-    for c in codes:
-        if c.code is None:
-            logger.warning("Port-out %s: skipping a rejection code without a code", portout_id)
-            continue
-        rows[c.code] = RejectionCode(
-            portout_id=portout_id,
-            code=c.code,
-            description=_text(
-                c.description, name="description", portout_id=portout_id, model=RejectionCode
-            ),
-            reason_required=c.reason_required,
-        )
-    return list(rows.values())
 
 
 _COMMENT_FIELDS = ["portout_id", "body", "user_id", "created_at", "raw"]
@@ -550,90 +364,7 @@ def store_rejection_codes(portout_id: str, codes: Iterable[telnyx.RejectionCode]
             RejectionCode.objects.bulk_create(rows)
 
 
-# -------------------------------------------------------------------- events and vanished port-outs
-
-
-def store_events(
-    events: Iterable[telnyx.PortoutEvent], *, source: str = PortOutEvent.Source.API
-) -> list[str]:
-    """Insert events not stored yet (idempotent on id); return the ids that were new."""
-    rows: dict[str, PortOutEvent] = {}
-    for e in events:
-        if not e.id:
-            logger.warning("Skipping an event without an id: %.200r", e.raw)
-            continue
-        if len(e.id) > PortOutEvent.ID_MAX_LENGTH:
-            logger.warning("Skipping an event whose id is too long: %.80r", e.id)
-            continue
-        rows[e.id] = PortOutEvent(
-            id=e.id,
-            event_type=(e.event_type or "")[:64],
-            portout_id=(e.portout_id or _payload_portout_id(e.event_type, e.payload) or "")[:64],
-            payload=e.payload,
-            payload_status=(e.payload_status or "")[:32],
-            available_notification_methods=e.available_notification_methods,
-            created_at=e.created_at,
-            updated_at=e.updated_at,
-            source=source,
-        )
-    if not rows:
-        return []
-    known = set(PortOutEvent.objects.filter(id__in=list(rows)).values_list("id", flat=True))
-    new = [r for k, r in rows.items() if k not in known]
-    PortOutEvent.objects.bulk_create(new, ignore_conflicts=True, batch_size=BATCH_SIZE)
-    return [r.id for r in new]
-
-
-def store_webhook_event(event: telnyx.WebhookEvent) -> bool:
-    """Record a verified webhook delivery once; True when it was new (duplicates: False).
-
-    The caller refuses ids longer than PortOutEvent.ID_MAX_LENGTH: they are stored whole.
-    """
-    portout_id = (event.portout_id or "")[:64]
-    _, created = PortOutEvent.objects.get_or_create(
-        id=event.id,
-        defaults={
-            "event_type": event.event_type[:64],
-            "portout_id": portout_id,
-            "payload": event.payload,
-            "created_at": event.occurred_at,
-            "source": PortOutEvent.Source.WEBHOOK,
-        },
-    )
-    return created
-
-
-def _payload_portout_id(event_type: str | None, payload: dict[str, Any]) -> str | None:
-    key = "portout_id" if event_type == telnyx.EVENT_NEW_COMMENT else "id"
-    value = payload.get(key)
-    return str(value) if value else None
-
-
-def mark_reflected_events(
-    *, gone: Iterable[str] = (), read_began: datetime | None = None, now: datetime | None = None
-) -> int:
-    """Mark processed every event whose effect the cache now holds, in one UPDATE.
-
-    The one rule of the sync: an event is processed once its port-out was read in full by a
-    read that began after the event was received (`details_synced_at >= received_at`), or
-    flagged vanished after it; an event naming no port-out announces nothing to store.
-    `gone` lists ids Telnyx answered 404 for that a read beginning at `read_began` found:
-    their earlier events are settled too, whether or not the cache ever held the port-out.
-    Both times are ours (never Telnyx's clock), so clock skew cannot mark an event early.
-    """
-    reflected = PortOut.objects.filter(pk=OuterRef("portout_id")).filter(
-        Q(details_synced_at__gte=OuterRef("received_at"))
-        | Q(vanished_at__gte=OuterRef("received_at"))
-    )
-    settled = Q(portout_id="") | Q(Exists(reflected))
-    gone = list(gone)
-    if gone and read_began is not None:
-        settled |= Q(portout_id__in=gone, received_at__lte=read_began)
-    return (
-        PortOutEvent.objects.filter(processed_at__isnull=True)
-        .filter(settled)
-        .update(processed_at=now or timezone.now())
-    )
+# ----------------------------------------------------------------------------- vanished port-outs
 
 
 def flag_vanished(portout_ids: Iterable[str], *, now: datetime | None = None) -> int:

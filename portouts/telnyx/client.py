@@ -5,6 +5,10 @@ One `TelnyxClient` wraps one `httpx.Client`, so connections are pooled; use
 in the `Authorization` header of that `httpx.Client`: it is kept out of reprs,
 log lines (requests are logged at DEBUG without headers) and exception text.
 See `portouts.telnyx.retry` for which requests are retried and how.
+
+Why one module of ~770 lines: one concern, the API's operations on one transport. Each
+operation is a few lines over `_send`; splitting them by resource would put the retry
+mode of each request (the rule that no comment or upload is sent twice) far from it.
 """
 
 from __future__ import annotations
@@ -312,16 +316,10 @@ class TelnyxClient:
         timeout = self._request_timeout or httpx.USE_CLIENT_DEFAULT
         # Whether any attempt may have reached Telnyx (not just the last one).
         maybe_sent = False
+        build = {"params": query, "json": json, "files": files, "data": data}
         for attempt in range(1, attempts + 1):
             request = self._http.build_request(
-                method,
-                path.lstrip("/"),
-                params=query,
-                json=json,
-                files=files,
-                data=data,
-                headers=headers,
-                timeout=timeout,
+                method, path.lstrip("/"), **build, headers=headers, timeout=timeout
             )
             try:
                 response = self._http.send(request, stream=stream)
@@ -332,11 +330,7 @@ class TelnyxClient:
                 )
                 logger.debug(
                     "Telnyx %s %s failed: %s (attempt %d of %d)",
-                    method,
-                    path,
-                    type(exc).__name__,
-                    attempt,
-                    attempts,
+                    *(method, path, type(exc).__name__, attempt, attempts),
                 )
                 if may_retry and attempt < attempts:
                     self._retry_wait(method, path, attempt, None)
@@ -347,11 +341,7 @@ class TelnyxClient:
             maybe_sent = True
             logger.debug(
                 "Telnyx %s %s -> %d (attempt %d of %d)",
-                method,
-                path,
-                response.status_code,
-                attempt,
-                attempts,
+                *(method, path, response.status_code, attempt, attempts),
             )
             if response.is_success:
                 return response

@@ -7,6 +7,9 @@ should keep working when it does. Unknown fields are ignored (but kept in
 spec gives a default), datetime strings become aware UTC datetimes (None when
 unparseable), and status values outside the published enum are kept as plain
 strings and logged once.
+
+One module (~460 lines) because it is one concern: a dataclass per API object, each
+with its own forgiving parser, all sharing the same few field readers.
 """
 
 from __future__ import annotations
