@@ -260,7 +260,7 @@ class _Heartbeat:
             logger.warning("Could not save the heartbeat of sync run %s", state.run.pk)
 
 
-def _begin(kind: str, triggered_by: str, run_id: int | None) -> tuple[SyncRun, SyncLock]:
+def _start_run(kind: str, triggered_by: str, run_id: int | None) -> tuple[SyncRun, SyncLock]:
     lock = SyncLock()
     fail_stale_runs()
     if not lock.acquire():
@@ -281,7 +281,7 @@ def _begin(kind: str, triggered_by: str, run_id: int | None) -> tuple[SyncRun, S
     return run, lock
 
 
-def _finish(
+def _end_run(
     state: _Run, *, error: str = "", high_water: dict[str, datetime | None] | None = None
 ) -> SyncRun:
     run = state.run
@@ -320,7 +320,7 @@ def _execute(
     run_id: int | None,
     on_progress: Callable[[SyncRun], None] | None,
 ) -> SyncRun:
-    run, lock = _begin(kind, triggered_by, run_id)
+    run, lock = _start_run(kind, triggered_by, run_id)
     state = _Run(run, lock, _Api(client or telnyx.get_client()), on_progress)
     heartbeat = _Heartbeat(state, every=HEARTBEAT_EVERY)
     heartbeat.start()
@@ -330,9 +330,9 @@ def _execute(
             state.check_lock()  # the marks are not moved by a run that lost the lock
         except Exception as exc:
             logger.exception("%s sync failed", kind.capitalize())
-            _finish(state, error=_error_text(exc))
+            _end_run(state, error=_error_text(exc))
             raise
-        return _finish(state, high_water=high_water)
+        return _end_run(state, high_water=high_water)
     finally:
         heartbeat.stop()
         lock.release()
