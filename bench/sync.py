@@ -1,24 +1,36 @@
-"""Benchmark: the sync (bulk, concurrent) beside a naive sync, against the sandbox on loopback.
+"""Benchmark: the sync (bulk, concurrent) beside a naive sync, and the full sync on a Telnyx
+failing a quarter of requests, against the sandbox on loopback.
 
     .venv/bin/python bench/sync.py [--count 10000] [--changes 10]
                                    [--page-workers N] [--detail-workers N]
+                                   [--only {bulk,naive,faults} ...]
 
 The sandbox runs in a process of its own (so it does not share a GIL with the sync's
 threads), on a free loopback port chosen beforehand, seeded afresh with `--count`
 port-outs for each full sync. Each sync runs in a child process of its own (a fresh
 throwaway SQLite database, DATABASE_URL set before django.setup()) so its peak RSS is its
-own. Figures printed:
+own. `--only` picks the parts to run (default: all three). Figures printed:
 
-1. full sync of the whole account with comments, documents, rejection codes and the
-   events of the last SYNC_EVENTS_WINDOW_DAYS — wall time, HTTP requests (counted on the
-   wire, retries included), database queries, peak RSS;
-2. an incremental sync after `--changes` changes (status, FOC date, comments, a new
-   port-out) in the account synced by (1) — requests and time;
-3. the same full sync done the naive way against a freshly seeded sandbox: sequential
-   pages, one update_or_create per row (and per number, comment, document, code, event),
-   comments/documents fetched one port-out at a time.
+1. (bulk) full sync of the whole account with comments, documents, rejection codes and
+   the events of the last SYNC_EVENTS_WINDOW_DAYS — wall time, HTTP requests (counted on
+   the wire, retries included), requests per port-out, database queries, peak RSS; then
+   an incremental sync after `--changes` changes (status, FOC date, comments, a new
+   port-out) in the account synced by it — requests and time;
+2. (naive) the same full sync done the naive way against a freshly seeded sandbox:
+   sequential pages, one update_or_create per row (and per number, comment, document,
+   code, event), comments/documents fetched one port-out at a time;
+3. (faults) the same bulk full sync against a freshly seeded sandbox injecting FAULTS
+   (429s with Retry-After: 1, 500/503s, dropped connections; no slow replies) into about
+   a quarter of requests, with the client's default retries (TELNYX_MAX_RETRIES) and its
+   real backoff waits — whether it succeeded in one run, wall time, requests on the wire,
+   retries (requests on the wire minus the run's logical calls) beside the sandbox's own
+   fault counters, port-outs left `details_stale`, requests per port-out, the run's
+   counts; then the cache compared with the sandbox's own state: status, comment ids and
+   document ids of every port-out not marked `details_stale` (a status the sandbox's clock
+   changed after the run began is reported apart, not counted as a mismatch).
 
-Targets: full >= 5x faster than naive; incremental <= 15 requests and < 1 s for 10 changes.
+Targets: full >= 5x faster than naive; incremental <= 15 requests and < 1 s for 10 changes;
+under faults the full sync completes in one run and the cache has 0 mismatches.
 """
 
 from __future__ import annotations
@@ -38,13 +50,28 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "KEYbench_sync"
+PARTS = ("bulk", "naive", "faults")
+#: the sandbox's fault options for part 3: the sandbox rolls drop, then 429, then 500/503,
+#: so 1 - 0.91**3 = 24.6 % of requests fail (each Retry-After: 1 makes the client wait 1 s)
+FAULTS = {
+    "drop_ratio": 0.09,
+    "rate_limit_ratio": 0.09,
+    "retry_after": 1,
+    "error_ratio": 0.09,
+    "seed": 7,
+}
 
 
 # --------------------------------------------------------------------------- child side
 
 
 def _child(
-    mode: str, db_path: str, base_url: str, var_dir: str, workers: tuple[int, int]
+    mode: str,
+    db_path: str,
+    base_url: str,
+    var_dir: str,
+    workers: tuple[int, int],
+    dump: str | None = None,
 ) -> dict[str, Any]:
     os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
     os.environ["VAR_DIR"] = var_dir
@@ -55,11 +82,12 @@ def _child(
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
     from portouts import sync
-    from portouts.models import Comment, PortOut, PortOutEvent
+    from portouts.models import Comment, PortOut, PortOutEvent, SyncRun
     from portouts.telnyx import TelnyxClient
 
     _set_workers(sync, *workers)
@@ -67,7 +95,15 @@ def _child(
     if mode != "incremental":
         call_command("migrate", verbosity=0)
 
-    client = TelnyxClient(API_KEY, base_url=base_url)
+    # The client as the product builds it: TELNYX_TIMEOUT, TELNYX_MAX_RETRIES (default 3)
+    # and the real backoff waits.
+    client = TelnyxClient(
+        API_KEY,
+        base_url=base_url,
+        timeout=settings.TELNYX_TIMEOUT,
+        max_retries=settings.TELNYX_MAX_RETRIES,
+    )
+    warnings = _count_sync_warnings()
     requests = {"n": 0}
 
     def count_request(request: Any) -> None:
@@ -80,18 +116,25 @@ def _child(
         queries["n"] += 1
         return execute(sql, params, many, context)
 
+    error = ""
+    began = time.time()
     with connection.execute_wrapper(count_query):
         started = time.perf_counter()
-        if mode == "fast":
-            sync.run_full_sync(client=client, triggered_by="bench")
-        elif mode == "incremental":
-            run = sync.run_incremental_sync(client=client, triggered_by="bench")
-            assert run.kind == "incremental", run.kind
-        else:
-            _naive_full_sync(client)
+        try:
+            if mode in ("fast", "faults"):
+                sync.run_full_sync(client=client, triggered_by="bench")
+            elif mode == "incremental":
+                run = sync.run_incremental_sync(client=client, triggered_by="bench")
+                assert run.kind == "incremental", run.kind
+            else:
+                _naive_full_sync(client)
+        except Exception as exc:  # reported by the parent; a fault-free run must not fail
+            if mode != "faults":
+                raise
+            error = f"{type(exc).__name__}: {exc}"
         wall = time.perf_counter() - started
     client.close()
-    return {
+    figures: dict[str, Any] = {
         "wall": wall,
         "requests": requests["n"],
         "queries": queries["n"],
@@ -99,7 +142,58 @@ def _child(
         "portouts": PortOut.objects.count(),
         "comments": Comment.objects.count(),
         "events": PortOutEvent.objects.count(),
+        "max_retries": client.max_retries,
+        "timeout": client.timeout,
+        "began": began,
+        "error": error,
+        "warnings": dict(warnings),
     }
+    run = SyncRun.objects.order_by("-started_at", "-pk").first()
+    if run is not None and mode != "naive":
+        figures |= {
+            "runs": SyncRun.objects.filter(kind=run.kind).count(),
+            "status": run.status,
+            "run_error": run.error,
+            "api_requests": run.api_requests,
+            "counts": run.counts,
+        }
+    figures["stale"] = PortOut.objects.filter(details_stale=True).count()
+    if dump:
+        _dump_cache(Path(dump))
+    return figures
+
+
+def _count_sync_warnings() -> Any:
+    """Counts of the sync's warnings by message template ("Listing page %d failed ...")."""
+    import logging
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+
+    class Counting(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            counts[str(record.msg)] += 1
+
+    logger = logging.getLogger("portouts.sync")
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    logger.addHandler(Counting(logging.WARNING))
+    return counts
+
+
+def _dump_cache(path: Path) -> None:
+    """{id: [status, comment ids, document ids, details_stale]} of the cache, as JSON."""
+    from portouts.models import Comment, PortOut, SupportingDocument
+
+    rows: dict[str, list[Any]] = {
+        pid: [status, [], [], stale]
+        for pid, status, stale in PortOut.objects.values_list("id", "status", "details_stale")
+    }
+    for pk, pid in Comment.objects.values_list("id", "portout_id"):
+        rows.setdefault(pid, [None, [], [], False])[1].append(pk)
+    for pk, pid in SupportingDocument.objects.values_list("id", "portout_id"):
+        rows.setdefault(pid, [None, [], [], False])[2].append(pk)
+    path.write_text(json.dumps(rows))
 
 
 def _set_workers(sync: Any, page_workers: int, detail_workers: int) -> None:
@@ -208,8 +302,13 @@ def _naive_full_sync(client: Any) -> None:
 
 
 def _serve_sandbox(port: int, count: int) -> None:
-    """The sandbox process: serve on `port`, then read commands from stdin
-    ("changes N"), answering each with one JSON line; exit at end of input."""
+    """The sandbox process: serve on `port`, then read commands from stdin, answering each
+    with one JSON line (the seeded figures, or what the command says); exit at end of input.
+
+    "changes N": make N changes; "faults {JSON}": inject faults with these FaultConfig
+    options from now on, counters cleared; "faults off": stop injecting, answer the
+    counters; "snapshot PATH": write {id: [status, comment ids, document ids, updated_ts]}
+    of every port-out to PATH."""
     sys.path.insert(0, str(ROOT))
     from telnyx_sandbox.server import SandboxServer
 
@@ -222,6 +321,19 @@ def _serve_sandbox(port: int, count: int) -> None:
             command, _, arg = line.strip().partition(" ")
             if command == "changes":
                 _make_changes(server.state, int(arg))
+            elif command == "faults" and arg == "off":
+                counts = dict(server.faults.counts)
+                server.faults.reset()
+                print(json.dumps({"faults": counts}), flush=True)
+                continue
+            elif command == "faults":
+                server.faults.reset()
+                config = server.faults.configure(**json.loads(arg))
+                print(json.dumps({"faults": vars(config)}), flush=True)
+                continue
+            elif command == "snapshot":
+                print(json.dumps({"portouts": _snapshot(server.state, Path(arg))}), flush=True)
+                continue
             state = server.state
             with state.lock:
                 # The full sync stores the window's events up to its start; those dated
@@ -236,6 +348,21 @@ def _serve_sandbox(port: int, count: int) -> None:
             print(json.dumps(reply), flush=True)
     finally:
         server.stop()
+
+
+def _snapshot(state: Any, path: Path) -> int:
+    with state.lock:
+        rows = {
+            po.id: [
+                po.status,
+                [c.id for c in state.comments.get(po.id, ())],
+                [d.id for d in state.supporting_documents.get(po.id, ())],
+                po.updated_ts,
+            ]
+            for po in state.portouts.values()
+        }
+    path.write_text(json.dumps(rows))
+    return len(rows)
 
 
 class Sandbox:
@@ -303,30 +430,35 @@ class Sandbox:
 
 
 def _run_child(
-    mode: str, db_path: Path, base_url: str, var_dir: Path, workers: tuple[int, int]
+    mode: str,
+    db_path: Path,
+    base_url: str,
+    var_dir: Path,
+    workers: tuple[int, int],
+    dump: Path | None = None,
 ) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            mode,
-            "--db",
-            str(db_path),
-            "--base-url",
-            base_url,
-            "--var-dir",
-            str(var_dir),
-            "--page-workers",
-            str(workers[0]),
-            "--detail-workers",
-            str(workers[1]),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--db",
+        str(db_path),
+        "--base-url",
+        base_url,
+        "--var-dir",
+        str(var_dir),
+        "--page-workers",
+        str(workers[0]),
+        "--detail-workers",
+        str(workers[1]),
+    ]
+    if dump is not None:
+        command += ["--dump", str(dump)]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr[-5000:])
+        raise RuntimeError(f"the {mode} child exited with {out.returncode}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -373,64 +505,203 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=10)
     parser.add_argument("--page-workers", type=int, default=0, help="0: the sync's own")
     parser.add_argument("--detail-workers", type=int, default=0, help="0: the sync's own")
-    parser.add_argument("--child", choices=["fast", "naive", "incremental"])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="parts to run (default: all): bulk = full sync + incremental, naive, faults",
+    )
+    parser.add_argument("--child", choices=["fast", "naive", "incremental", "faults"])
     parser.add_argument("--serve-sandbox", type=int, metavar="PORT")
     parser.add_argument("--db")
     parser.add_argument("--base-url")
     parser.add_argument("--var-dir")
+    parser.add_argument("--dump", help="child: write the cache's ids here (JSON)")
     args = parser.parse_args()
     workers = (args.page_workers, args.detail_workers)
     if args.serve_sandbox:
         _serve_sandbox(args.serve_sandbox, args.count)
         return
     if args.child:
-        print(json.dumps(_child(args.child, args.db, args.base_url, args.var_dir, workers)))
+        figures = _child(args.child, args.db, args.base_url, args.var_dir, workers, args.dump)
+        print(json.dumps(figures))
         return
 
+    parts = set(args.only)
     print(f"{os.cpu_count()} CPUs, {_load()}; {args.count:,} port-outs per sandbox", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         tmpdir = Path(tmp)
-        fast_db, fast_var = tmpdir / "fast.sqlite3", tmpdir / "var-fast"
-        with Sandbox(args.count) as sandbox:
-            seeded = sandbox.command("stats")
-            print(
-                f"Sandbox process at {sandbox.base_url}: {seeded['comments']:,} comments, "
-                f"{seeded['events']:,} events in 30 days; {_load()}",
-                flush=True,
-            )
-            fast = _run_child("fast", fast_db, sandbox.base_url, fast_var, workers)
-            print(_line("Full sync (bulk, concurrent)", fast), flush=True)
-            _check("bulk", fast, args.count, seeded)
+        fast = naive = None
+        if "bulk" in parts:
+            fast = _bench_bulk(args, tmpdir, workers)
+        if "naive" in parts:
+            naive = _bench_naive(args, tmpdir, workers)
+        if "faults" in parts:
+            _bench_faults(args, tmpdir, workers)
 
-            # The sandbox's clock may have moved port-outs on meanwhile (FOC dates reached,
-            # ...): catch up first so only our changes are measured.
-            catch_up = _run_child("incremental", fast_db, sandbox.base_url, fast_var, workers)
-            print(_line("Incremental catching up", catch_up))
-            sandbox.command(f"changes {args.changes}")
-            inc = _run_child("incremental", fast_db, sandbox.base_url, fast_var, workers)
-            print(_line(f"Incremental after {args.changes} changes", inc))
-            ok = inc["requests"] <= 15 and inc["wall"] < 1.0
-            print(
-                f"  -> {inc['requests']} requests, {inc['wall'] * 1000:.0f} ms "
-                f"(target <= 15 requests and < 1 s: {'met' if ok else 'NOT met'})",
-                flush=True,
-            )
+    if fast is not None and naive is not None:
+        print(
+            f"  -> bulk is {naive['wall'] / fast['wall']:.1f}x faster, "
+            f"{naive['queries'] / max(fast['queries'], 1):.0f}x fewer queries, "
+            f"{naive['requests'] / max(fast['requests'], 1):.1f}x fewer requests "
+            f"(target >= 5x faster); {_load()}"
+        )
 
-        with Sandbox(args.count) as sandbox:
-            seeded = sandbox.command("stats")
-            print(f"Sandbox process reseeded at {sandbox.base_url}; {_load()}", flush=True)
-            naive = _run_child(
-                "naive", tmpdir / "naive.sqlite3", sandbox.base_url, tmpdir / "var-naive", workers
-            )
-            print(_line("Full sync (naive)", naive), flush=True)
-            _check("naive", naive, args.count, seeded)
 
+def _bench_bulk(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str, Any]:
+    fast_db, fast_var = tmpdir / "fast.sqlite3", tmpdir / "var-fast"
+    with Sandbox(args.count) as sandbox:
+        seeded = sandbox.command("stats")
+        print(
+            f"Sandbox process at {sandbox.base_url}: {seeded['comments']:,} comments, "
+            f"{seeded['events']:,} events in 30 days; {_load()}",
+            flush=True,
+        )
+        fast = _run_child("fast", fast_db, sandbox.base_url, fast_var, workers)
+        print(_line("Full sync (bulk, concurrent)", fast), flush=True)
+        print(
+            f"  -> {fast['requests'] / args.count:.2f} requests per port-out "
+            f"({fast['requests']:,} requests, {args.count:,} port-outs)",
+            flush=True,
+        )
+        _check("bulk", fast, args.count, seeded)
+
+        # The sandbox's clock may have moved port-outs on meanwhile (FOC dates reached,
+        # ...): catch up first so only our changes are measured.
+        catch_up = _run_child("incremental", fast_db, sandbox.base_url, fast_var, workers)
+        print(_line("Incremental catching up", catch_up))
+        sandbox.command(f"changes {args.changes}")
+        inc = _run_child("incremental", fast_db, sandbox.base_url, fast_var, workers)
+        print(_line(f"Incremental after {args.changes} changes", inc))
+        ok = inc["requests"] <= 15 and inc["wall"] < 1.0
+        print(
+            f"  -> {inc['requests']} requests, {inc['wall'] * 1000:.0f} ms "
+            f"(target <= 15 requests and < 1 s: {'met' if ok else 'NOT met'})",
+            flush=True,
+        )
+    return fast
+
+
+def _bench_naive(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str, Any]:
+    with Sandbox(args.count) as sandbox:
+        seeded = sandbox.command("stats")
+        print(f"Sandbox process reseeded at {sandbox.base_url}; {_load()}", flush=True)
+        naive = _run_child(
+            "naive", tmpdir / "naive.sqlite3", sandbox.base_url, tmpdir / "var-naive", workers
+        )
+        print(_line("Full sync (naive)", naive), flush=True)
+        _check("naive", naive, args.count, seeded)
+    return naive
+
+
+def _bench_faults(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str, Any]:
+    """The bulk full sync with about a quarter of requests failing, then the cache
+    compared with the sandbox."""
+    cache_dump, sandbox_dump = tmpdir / "faults-cache.json", tmpdir / "faults-sandbox.json"
+    with Sandbox(args.count) as sandbox:
+        seeded = sandbox.command("stats")
+        config = sandbox.command("faults " + json.dumps(FAULTS))["faults"]
+        shown = ", ".join(f"{k}={v}" for k, v in config.items() if v)
+        print(f"Sandbox process reseeded at {sandbox.base_url} with faults: {shown}; {_load()}")
+        print("  (real backoff waits: this part takes minutes)", flush=True)
+        f = _run_child(
+            "faults",
+            tmpdir / "faults.sqlite3",
+            sandbox.base_url,
+            tmpdir / "var-faults",
+            workers,
+            dump=cache_dump,
+        )
+        faults: dict[str, int] = sandbox.command("faults off")["faults"]
+        sandbox.command(f"snapshot {sandbox_dump}")
+    print(_line("Full sync under faults", f), flush=True)
+    logical = f.get("api_requests", 0)
+    retries = f["requests"] - logical
+    failed = sum(faults.values())
+    one_run = f.get("status") == "succeeded" and f.get("runs") == 1 and not f["error"]
     print(
-        f"  -> bulk is {naive['wall'] / fast['wall']:.1f}x faster, "
-        f"{naive['queries'] / max(fast['queries'], 1):.0f}x fewer queries, "
-        f"{naive['requests'] / max(fast['requests'], 1):.1f}x fewer requests "
-        f"(target >= 5x faster); {_load()}"
+        f"  -> {'succeeded in one run' if one_run else 'did NOT succeed in one run'} "
+        f"(status {f.get('status')}, {f.get('runs')} full run(s)); "
+        f"client max_retries={f['max_retries']}, timeout {f['timeout']:g} s"
     )
+    if f["error"] or f.get("run_error"):
+        print(f"  ! error: {f['error'] or f.get('run_error')}")
+    print(
+        f"  -> {f['wall']:.1f} s, {f['requests']:,} requests on the wire = {logical:,} "
+        f"logical calls + {retries:,} retries; {f['requests'] / args.count:.2f} requests "
+        f"per port-out"
+    )
+    print(
+        f"  -> the sandbox failed {failed:,} requests ({failed / max(f['requests'], 1):.1%} "
+        f"of those on the wire): "
+        + ", ".join(f"{kind} x{n:,}" for kind, n in sorted(faults.items()))
+    )
+    counts = f.get("counts", {})
+    print(
+        f"  -> {f['stale']:,} port-outs left details_stale; run counts: "
+        + ", ".join(f"{k}={v:,}" for k, v in sorted(counts.items()))
+    )
+    if f["warnings"]:
+        print(
+            "  -> sync warnings: "
+            + "; ".join(f"{n:,} x {msg!r}" for msg, n in sorted(f["warnings"].items()))
+        )
+    # Comments are compared below (a stale port-out may lack some); port-outs and events here.
+    if (f["portouts"], f["events"]) != (args.count, seeded["events"]):
+        print(
+            f"  ! the faulted sync stored {f['portouts']:,} port-outs, {f['events']:,} events; "
+            f"the sandbox has {args.count:,}, {seeded['events']:,} (events of 30 days)"
+        )
+    f["mismatches"] = _compare(
+        json.loads(cache_dump.read_text()), json.loads(sandbox_dump.read_text()), f["began"]
+    )
+    return f
+
+
+def _compare(cache: dict[str, list[Any]], api: dict[str, list[Any]], began: float) -> int:
+    """Print and return the mismatches between the cache and the sandbox: port-outs missing
+    or extra, or (unless marked details_stale) a different status, comment or document ids."""
+    missing = [pid for pid in api if pid not in cache]
+    extra = [pid for pid in cache if pid not in api]
+    stale = changed_meanwhile = 0
+    different: dict[str, list[str]] = {"status": [], "comments": [], "documents": []}
+    for pid, (status, comments, documents, updated_ts) in api.items():
+        if pid not in cache:
+            continue
+        c_status, c_comments, c_documents, c_stale = cache[pid]
+        if c_stale:
+            stale += 1
+            continue
+        if c_status != status:
+            if updated_ts >= began:  # the sandbox's clock moved it after the run began
+                changed_meanwhile += 1
+            else:
+                different["status"].append(pid)
+        if sorted(c_comments) != sorted(comments):
+            different["comments"].append(pid)
+        if sorted(c_documents) != sorted(documents):
+            different["documents"].append(pid)
+    mismatches = len(missing) + len(extra) + len({p for ids in different.values() for p in ids})
+    compared = len(api) - len(missing) - stale
+    print(
+        f"  -> cache vs sandbox: {mismatches} mismatches (target 0) over {compared:,} port-outs "
+        f"compared (status, comment ids, document ids); {stale:,} details_stale skipped"
+        + (
+            f"; {changed_meanwhile} changed by the sandbox during the run"
+            if changed_meanwhile
+            else ""
+        ),
+        flush=True,
+    )
+    if mismatches:
+        print(
+            f"  ! {len(missing)} missing, {len(extra)} extra, "
+            + ", ".join(f"{len(ids)} with other {what}" for what, ids in different.items())
+            + "; e.g. "
+            + ", ".join((missing + extra + [p for ids in different.values() for p in ids])[:5])
+        )
+    return mismatches
 
 
 def _line(label: str, f: dict[str, Any]) -> str:
