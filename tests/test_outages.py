@@ -77,3 +77,18 @@ def test_failures_arriving_together_all_count(counting_cache, settings):
     pair_key, address_key = auth._keys(request, "vera")
     assert counting_cache.get(pair_key) == 200
     assert counting_cache.get(address_key) == 200
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_cache_when_redis_is_down(client, redis_down):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["cache"] == {
+        "ok": False,
+        "error": "The cache does not answer (ConnectionError).",
+    }
+    assert body["checks"]["database"] == {"ok": True}
+    assert DEAD_REDIS not in response.content.decode()  # hosts stay in the log
