@@ -1,17 +1,22 @@
-"""The dashboard with a service down: Redis (the cache) refusing connections."""
+"""The dashboard with a service down: Redis (the cache) or Telnyx refusing connections."""
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
+from django.db import OperationalError, connections
 from django.test import RequestFactory
 from django.urls import reverse
 
 from portal import auth
+from portouts.management.commands.sync_portouts import Command as SyncCommand
+from portouts.models import SyncRun
 from tests.conftest import PASSWORD
 
 #: Nothing listens on port 1: every connection is refused at once.
@@ -26,6 +31,18 @@ def redis_down(settings):
             "LOCATION": DEAD_REDIS,
         }
     }
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """Every new query fails as it does when PostgreSQL refuses connections."""
+
+    def refuse():
+        raise OperationalError(
+            'connection to server at "127.0.0.1", port 5432 failed: Connection refused'
+        )
+
+    monkeypatch.setattr(connections["default"], "ensure_connection", refuse)
 
 
 def _sign_in(client, password):
@@ -92,3 +109,72 @@ def test_healthz_names_the_cache_when_redis_is_down(client, redis_down):
     }
     assert body["checks"]["database"] == {"ok": True}
     assert DEAD_REDIS not in response.content.decode()  # hosts stay in the log
+
+
+# --------------------------------------------------------------------------- sync_portouts
+
+
+def _sync_failure(*args: str) -> str:
+    with pytest.raises(CommandError) as failure:
+        call_command("sync_portouts", *args, stdout=io.StringIO())
+    return str(failure.value)
+
+
+@pytest.mark.django_db
+def test_sync_command_with_redis_down_says_so_in_one_sentence(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://:s3cret@127.0.0.1:1/0",
+        }
+    }
+    message = _sync_failure()
+    assert message.startswith(
+        "The cache (Redis at redis://:***@127.0.0.1:1/0) is unreachable, so the sync cannot "
+        "take or keep its lock: "
+    )
+    assert "Connection refused" in message
+    assert "s3cret" not in message
+    assert "\n" not in message
+    assert not SyncRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_sync_command_exits_non_zero_with_one_line_on_stderr(redis_down, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        SyncCommand().run_from_argv(["manage.py", "sync_portouts", "--full"])
+    assert exit_.value.code != 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"CommandError: The cache (Redis at {DEAD_REDIS}) is unreachable")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.django_db
+def test_sync_command_with_the_database_down_says_so_in_one_sentence(database_down):
+    message = _sync_failure()
+    assert message.startswith("The database (")
+    assert ") is unreachable, so the sync stopped: connection to server at" in message
+
+
+@pytest.fixture
+def telnyx_down(settings):
+    from portouts.telnyx import get_client
+
+    settings.TELNYX_API_BASE_URL = "http://127.0.0.1:1/v2"  # refuses connections
+    settings.TELNYX_MAX_RETRIES = 0
+    get_client.cache_clear()
+    yield
+    get_client.cache_clear()
+
+
+@pytest.mark.django_db
+def test_sync_command_with_telnyx_unreachable_says_so_without_a_traceback(telnyx_down, caplog):
+    message = _sync_failure("--full")
+    assert message.startswith("The sync failed: Could not reach Telnyx")
+    assert "\n" not in message
+    # The run is recorded as failed; the sync's own traceback is not printed on top.
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.FAILED
+    assert "Could not reach Telnyx" in run.error
+    assert not [r for r in caplog.records if r.exc_info]
