@@ -17,6 +17,17 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError
 CACHE_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
+def service_down(exc: BaseException | None) -> str | None:
+    """ "database" or "cache" when `exc`, or an error it was raised from, is an outage."""
+    while exc is not None:
+        if isinstance(exc, DATABASE_ERRORS):
+            return "database"
+        if isinstance(exc, CACHE_ERRORS):
+            return "cache"
+        exc = exc.__cause__
+    return None
+
+
 def without_password(url: str) -> str:
     """`url` with its password, if any, shown as ***: a REDIS_URL may carry one."""
     parts = urlsplit(url)

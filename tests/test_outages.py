@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError, connections
 from django.test import RequestFactory
 from django.urls import reverse
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from portal import auth
 from portouts.management.commands.sync_portouts import Command as SyncCommand
@@ -178,3 +179,57 @@ def test_sync_command_with_telnyx_unreachable_says_so_without_a_traceback(telnyx
     assert run.status == SyncRun.Status.FAILED
     assert "Could not reach Telnyx" in run.error
     assert not [r for r in caplog.records if r.exc_info]
+
+
+# --------------------------------------------------------------------------- pages: 503
+
+
+@pytest.mark.django_db
+def test_pages_answer_503_with_a_plain_page_when_the_database_is_down(
+    reviewer_client, database_down
+):
+    reviewer_client.raise_request_exception = False
+    for path in (reverse("portouts:queue"), reverse("portouts:list"), reverse("login")):
+        response = reviewer_client.get(path)
+        assert response.status_code == 503, path
+        assert response["Retry-After"] == "30"
+        text = response.content.decode()
+        assert "It cannot reach its database right now" in text
+        assert "Traceback" not in text
+
+
+@pytest.mark.django_db
+def test_a_page_that_needs_the_cache_answers_503_when_redis_is_down(reviewer_client, monkeypatch):
+    def refused(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    # The list's own cache use fails open; a page that cannot do without the cache raises.
+    monkeypatch.setattr("portouts.views.portouts.selectors.portout_list_base", refused)
+    reviewer_client.raise_request_exception = False
+    response = reviewer_client.get(reverse("portouts:list"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "It cannot reach its cache (Redis) right now" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_any_other_error_still_gets_the_500_page(reviewer_client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("portouts.views.portouts.selectors.portout_list_base", broken)
+    reviewer_client.raise_request_exception = False
+    response = reviewer_client.get(reverse("portouts:list"))
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert "Something went wrong" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_database_when_it_is_down(client, database_down):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == {
+        "ok": False,
+        "error": "The database does not answer (OperationalError).",
+    }
