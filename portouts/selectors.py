@@ -335,7 +335,7 @@ def _row_html(row: ListRow, p: PortOut) -> str:
 def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
     """The page's rows with their cells formatted, and each row's HTML (see `_ROW`)."""
     # reverse() once, then the ids are quoted into the same pattern.
-    marker = "__portout__"
+    marker = "portout-id-marker"
     pattern = reverse("portouts:detail", args=[marker])
     zone = timezone.get_current_timezone()
     status_classes: dict[str, str] = {}
