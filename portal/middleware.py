@@ -1,5 +1,5 @@
-"""Middleware of the dashboard: input no page accepts, a signed-in user, and a role for
-the port-out pages."""
+"""Middleware of the dashboard: the Permissions-Policy header, input no page accepts, a
+signed-in user, and a role for the port-out pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -15,6 +16,21 @@ from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 from portouts.roles import VIEW_PERMISSION
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy on every response: the features of PERMISSIONS_POLICY_FEATURES are
+    refused (`camera=()`, ...), so neither a page nor anything injected into one can use them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header = ", ".join(f"{feature}=()" for feature in settings.PERMISSIONS_POLICY_FEATURES)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
 
 NUL_REFUSED = "The request holds a NUL character (%00), which no field of the dashboard accepts."
 
