@@ -4,11 +4,19 @@ Failures are counted per (user name, client address) pair, so someone guessing p
 from one address cannot lock a reviewer out everywhere, plus a higher limit per address
 against spraying many user names. Behind a reverse proxy, set TRUSTED_PROXY_COUNT so the
 client address is read from X-Forwarded-For instead of being the proxy's.
+
+The counters live in the cache (Redis). When the cache cannot be reached the throttle fails
+open: sign-in goes on unthrottled and each failed cache call logs one warning. A cache
+outage must not lock the porting team out while port-out deadlines run, and Django's
+password hashing still makes each guess slow.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -16,6 +24,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+
+from portal.outages import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -39,19 +51,42 @@ def _keys(request: HttpRequest, username: str) -> dict[str, int]:
     }
 
 
+@contextmanager
+def _fail_open(action: str) -> Iterator[None]:
+    """Skip the rest of a throttle step when the cache is unreachable, with one warning."""
+    try:
+        yield
+    except CACHE_ERRORS as exc:
+        logger.warning("Sign-in throttle could not %s, the cache is unreachable: %s", action, exc)
+
+
 def is_throttled(request: HttpRequest, username: str) -> bool:
-    return any((cache.get(key) or 0) >= limit for key, limit in _keys(request, username).items())
+    with _fail_open("read its counters"):
+        return any(
+            (cache.get(key) or 0) >= limit for key, limit in _keys(request, username).items()
+        )
+    return False
 
 
 def record_failure(request: HttpRequest, username: str) -> None:
-    # get + set rather than incr: incr on some backends resets the expiry to the default.
-    for key in _keys(request, username):
-        cache.set(key, (cache.get(key) or 0) + 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+    """Count a failed sign-in; add then incr, so failures arriving together all count."""
+    window = settings.LOGIN_FAILURE_WINDOW
+    with _fail_open("count a failed sign-in"):
+        for key in _keys(request, username):
+            cache.add(key, 0, timeout=window)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=window)
+            # Redis's incr keeps the expiry, the file cache's sets the default one: the window
+            # runs from the last failure on both.
+            cache.touch(key, window)
 
 
 def clear_failures(request: HttpRequest, username: str) -> None:
     pair_key = next(iter(_keys(request, username)))
-    cache.delete(pair_key)
+    with _fail_open("clear its counter"):
+        cache.delete(pair_key)
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

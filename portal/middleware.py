@@ -1,4 +1,5 @@
-"""Access to the dashboard: a signed-in user, and a role for the port-out pages."""
+"""Middleware of the dashboard: the Permissions-Policy header, input no page accepts, a
+signed-in user, and a role for the port-out pages."""
 
 from __future__ import annotations
 
@@ -6,14 +7,61 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 from portouts.roles import VIEW_PERMISSION
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy on every response: the features of PERMISSIONS_POLICY_FEATURES are
+    refused (`camera=()`, ...), so neither a page nor anything injected into one can use them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header = ", ".join(f"{feature}=()" for feature in settings.PERMISSIONS_POLICY_FEATURES)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+NUL_REFUSED = "The request holds a NUL character (%00), which no field of the dashboard accepts."
+
+
+def _holds_nul(data: QueryDict) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL byte in the address is a 404 (no page has one); in a query-string or form value
+    (or name), a 400 with a plain sentence.
+
+    PostgreSQL cannot compare text holding NUL (the query fails: a 500), and nothing a
+    reviewer types holds one, so every page is covered here, the admin site's included; the
+    port-out URLs also refuse any id Telnyx cannot have (`portouts.ids`). Multipart bodies
+    (uploads) are left to their forms: reading one here would bypass the upload size limit,
+    which the view sets before the body is read.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            raise Http404("No page has a NUL character in its address.")
+        form = request.method == "POST" and request.content_type == (
+            "application/x-www-form-urlencoded"
+        )
+        if _holds_nul(request.GET) or (form and _holds_nul(request.POST)):
+            return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class SignInRequiredMiddleware(LoginRequiredMiddleware):

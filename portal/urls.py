@@ -1,4 +1,4 @@
-"""Root URLconf: sign-in, health, admin and the port-out app."""
+"""Root URLconf: sign-in, health, admin, the port-out app and the error page of outages."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ from django.urls import include, path, reverse_lazy
 from django.views.generic import RedirectView
 
 from portal.auth import LoginView
+from portal.errors import server_error
 from portal.health import healthz
 
 admin.site.site_header = "Port-out review administration"
 admin.site.site_title = "Port-out review"
+
+# 503 with Retry-After when the database or the cache is down, else Django's 500 page.
+handler500 = server_error
 
 urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus
+from portouts.ids import is_telnyx_id
 from portouts.models import PortOut, PortOutEvent, PortOutNumber
 
 PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
@@ -99,6 +100,21 @@ class CountryCodeField(forms.CharField):
         if not COUNTRY.match(value.strip()):
             raise ValidationError("Use a two-letter country code, e.g. US.", code="invalid_country")
         return value.strip().upper()
+
+
+class TelnyxIdField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value and not is_telnyx_id(value):
+            raise ValidationError(
+                "Enter an id as Telnyx shows it, e.g. 5d4b9f3a-0c1e-4b8e-9a4f-2f6c1e7d8a90.",
+                code="invalid_id",
+            )
+        return value
+
+
+class TelnyxIdFilter(django_filters.CharFilter):
+    field_class = TelnyxIdField
 
 
 class PhoneNumberFilter(django_filters.CharFilter):
@@ -233,9 +249,7 @@ class PortOutEventFilter(django_filters.FilterSet):
     created_to = DayFilter(
         method=on_or_before, field_name="created_at", label="To", widget=_date_widget()
     )
-    portout = django_filters.CharFilter(
-        field_name="portout_id", lookup_expr="exact", label="Port-out id"
-    )
+    portout = TelnyxIdFilter(field_name="portout_id", lookup_expr="exact", label="Port-out id")
 
     class Meta:
         model = PortOutEvent

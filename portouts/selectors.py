@@ -265,7 +265,7 @@ def _utc_day(value: datetime | None) -> str:
 def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
     """The page's rows with their cells formatted."""
     # reverse() once, then the ids are quoted into the same pattern.
-    marker = "__portout__"
+    marker = "portout-id-marker"
     pattern = reverse("portouts:detail", args=[marker])
     zone = timezone.get_current_timezone()
     rows = []

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
+from portouts.ids import TelnyxIdConverter
 from portouts.views import events as event_views
 from portouts.views import portouts, queue, webhooks
 from portouts.views import reports as report_views
 from portouts.views import sync as sync_views
 
 app_name = "portouts"
+
+# Ids of Telnyx objects in URLs: anything that cannot be one is a 404 before any query.
+register_converter(TelnyxIdConverter, "telnyx_id")
 
 urlpatterns = [
     path("", queue.decision_queue, name="queue"),
@@ -20,19 +24,23 @@ urlpatterns = [
     path("reports/<uuid:report_id>/retry", report_views.report_retry, name="report_retry"),
     path("reports/<uuid:report_id>/download", report_views.report_download, name="report_download"),
     path("events/", event_views.events_page, name="events"),
-    path("events/<str:event_id>/republish", event_views.event_republish, name="event_republish"),
+    path(
+        "events/<telnyx_id:event_id>/republish", event_views.event_republish, name="event_republish"
+    ),
     path("sync/", sync_views.sync_runs, name="sync_runs"),
     path("sync/start", sync_views.sync_start, name="sync_start"),
     path("sync/runs/<int:pk>/progress", sync_views.sync_progress, name="sync_progress"),
     path("webhooks/telnyx", webhooks.telnyx_webhook, name="webhook"),
     path("portouts/", portouts.portout_list, name="list"),
-    path("portouts/<str:portout_id>/", portouts.portout_detail, name="detail"),
-    path("portouts/<str:portout_id>/authorize/", portouts.portout_authorize, name="authorize"),
-    path("portouts/<str:portout_id>/reject/", portouts.portout_reject, name="reject"),
-    path("portouts/<str:portout_id>/comments/", portouts.portout_comment, name="comment"),
-    path("portouts/<str:portout_id>/documents/", portouts.portout_upload, name="upload"),
+    path("portouts/<telnyx_id:portout_id>/", portouts.portout_detail, name="detail"),
     path(
-        "portouts/<str:portout_id>/documents/<str:document_id>/download/",
+        "portouts/<telnyx_id:portout_id>/authorize/", portouts.portout_authorize, name="authorize"
+    ),
+    path("portouts/<telnyx_id:portout_id>/reject/", portouts.portout_reject, name="reject"),
+    path("portouts/<telnyx_id:portout_id>/comments/", portouts.portout_comment, name="comment"),
+    path("portouts/<telnyx_id:portout_id>/documents/", portouts.portout_upload, name="upload"),
+    path(
+        "portouts/<telnyx_id:portout_id>/documents/<telnyx_id:document_id>/download/",
         portouts.document_download,
         name="document_download",
     ),

@@ -152,10 +152,11 @@ def test_create_user_command_gives_the_role(django_user_model):
 
 
 @pytest.mark.django_db
-def test_healthz_reports_database_and_broker(client):
+def test_healthz_reports_database_cache_and_broker(client):
     response = client.get("/healthz")
     body = response.json()
     assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["cache"]["ok"] is True
     assert "broker" in body["checks"]
     assert response.status_code == (200 if body["checks"]["broker"]["ok"] else 503)
 

@@ -431,7 +431,7 @@ def test_reports_page_shows_each_state(reviewer_client, reviewer):
     text = response.content.decode()
     assert response.status_code == 200
     assert "Waiting for a worker" in text
-    assert 'aria-valuenow="25"' in text
+    assert '<progress class="progress" max="100" value="25"' in text
     assert "500 of 2,000 rows" in text
     assert reverse("portouts:report_download", args=[done.pk]) in text
     assert "2.0\xa0KB" in text

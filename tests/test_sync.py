@@ -803,7 +803,7 @@ def test_sync_now_queues_a_run_and_polls_its_progress(reviewer_client, monkeypat
     SyncRun.objects.filter(pk=run.pk).update(progress_done=30, progress_total=60)
     response = reviewer_client.get(progress_url)
     assert response.status_code == 200
-    assert b'aria-valuenow="50"' in response.content
+    assert b'<progress class="progress" max="100" value="50"' in response.content
 
     SyncRun.objects.filter(pk=run.pk).update(status="succeeded", finished_at=timezone.now())
     response = reviewer_client.get(progress_url)

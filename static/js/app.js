@@ -147,6 +147,13 @@
     });
   });
 
+  // Pollers skip their turn while the tab is hidden (an hx-trigger filter would need eval,
+  // which the Content-Security-Policy forbids).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    if (document.hidden && elt && elt.classList.contains("poller")) event.preventDefault();
+  });
+
   // After a swap: focus what the server marked (e.g. the Confirm button), refresh flags.
   document.addEventListener("htmx:afterSwap", function (event) {
     let target = event.detail.target;
