@@ -292,3 +292,12 @@ def test_a_burst_of_deliveries_for_one_portout_queues_one_refresh(
             assert deliver(signing_key, envelope(f"ev-burst-{i}")).status_code == 200
     assert PortOutEvent.objects.count() == 5
     assert queued == [(PORTOUT_ID,)]
+
+
+def test_a_signed_event_with_nul_characters_is_stored_not_a_500(
+    signing_key, queued, django_capture_on_commit_callbacks
+):
+    body = envelope("ev-nul", rejection_reason="bad\u0000reason")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(signing_key, body).status_code == 200
+    assert PortOutEvent.objects.get().payload["rejection_reason"] == "bad\ufffdreason"

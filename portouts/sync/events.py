@@ -17,6 +17,18 @@ from portouts.sync.store import BATCH_SIZE
 logger = logging.getLogger("portouts.sync")
 
 
+def _without_nul(value: Any) -> Any:
+    """The payload with NUL characters replaced (U+FFFD): PostgreSQL's JSON columns refuse
+    them, and a signed event must be stored, not answered with a 500."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def store_events(
     events: Iterable[telnyx.PortoutEvent], *, source: str = PortOutEvent.Source.API
 ) -> list[str]:
@@ -33,7 +45,7 @@ def store_events(
             id=e.id,
             event_type=(e.event_type or "")[:64],
             portout_id=(e.portout_id or _payload_portout_id(e.event_type, e.payload) or "")[:64],
-            payload=e.payload,
+            payload=_without_nul(e.payload),
             payload_status=(e.payload_status or "")[:32],
             available_notification_methods=e.available_notification_methods,
             created_at=e.created_at,
@@ -59,7 +71,7 @@ def store_webhook_event(event: telnyx.WebhookEvent) -> bool:
         defaults={
             "event_type": event.event_type[:64],
             "portout_id": portout_id,
-            "payload": event.payload,
+            "payload": _without_nul(event.payload),
             "created_at": event.occurred_at,
             "source": PortOutEvent.Source.WEBHOOK,
         },
