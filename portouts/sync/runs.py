@@ -249,9 +249,14 @@ class _Heartbeat:
 
     def beat(self) -> None:
         state = self.state
-        if not state.lost.is_set() and not state.lock.refresh():
-            logger.error("Sync run %s lost its lock to another sync", state.run.pk)
-            state.lost.set()
+        try:
+            if not state.lost.is_set() and not state.lock.refresh():
+                logger.error("Sync run %s lost its lock to another sync", state.run.pk)
+                state.lost.set()
+        except Exception:  # noqa: BLE001 - a cache outage must not kill the heartbeat
+            logger.warning(
+                "Could not refresh the lock of sync run %s: cache unreachable", state.run.pk
+            )
         try:
             SyncRun.objects.filter(pk=state.run.pk, status=SyncRun.Status.RUNNING).update(
                 heartbeat_at=timezone.now()
