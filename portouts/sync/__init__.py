@@ -27,7 +27,8 @@ transaction) and the high-water marks only move on success.
 
 The package, by concern: `store` (writing rows), `fetch` (talking to Telnyx: counting,
 concurrency, paging), `runs` (the lock and SyncRun records), `full`, `incremental` and
-`refresh` (the three ways of syncing). Callers import from `portouts.sync` only.
+`refresh` (the three ways of syncing), `request` (`sync_request`: a sync a person asks for,
+queued after commit). Callers import from `portouts.sync` only.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from portouts.sync.refresh import (
     refresh_portout,
     refresh_portout_soon,
 )
+from portouts.sync.request import sync_request
 from portouts.sync.runs import (
     HEARTBEAT_EVERY,
     LOCK_KEY,
@@ -139,4 +141,5 @@ __all__ = [
     "store_rejection_codes",
     "store_supporting_documents",
     "store_webhook_event",
+    "sync_request",
 ]
