@@ -7,6 +7,7 @@ from django.urls import path
 from portouts.views import events as event_views
 from portouts.views import portouts, queue, webhooks
 from portouts.views import reports as report_views
+from portouts.views import review as review_views
 from portouts.views import sync as sync_views
 
 app_name = "portouts"
@@ -27,10 +28,10 @@ urlpatterns = [
     path("webhooks/telnyx", webhooks.telnyx_webhook, name="webhook"),
     path("portouts/", portouts.portout_list, name="list"),
     path("portouts/<str:portout_id>/", portouts.portout_detail, name="detail"),
-    path("portouts/<str:portout_id>/authorize/", portouts.portout_authorize, name="authorize"),
-    path("portouts/<str:portout_id>/reject/", portouts.portout_reject, name="reject"),
-    path("portouts/<str:portout_id>/comments/", portouts.portout_comment, name="comment"),
-    path("portouts/<str:portout_id>/documents/", portouts.portout_upload, name="upload"),
+    path("portouts/<str:portout_id>/authorize/", review_views.portout_authorize, name="authorize"),
+    path("portouts/<str:portout_id>/reject/", review_views.portout_reject, name="reject"),
+    path("portouts/<str:portout_id>/comments/", review_views.portout_comment, name="comment"),
+    path("portouts/<str:portout_id>/documents/", review_views.portout_upload, name="upload"),
     path(
         "portouts/<str:portout_id>/documents/<str:document_id>/download/",
         portouts.document_download,
