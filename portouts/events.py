@@ -11,10 +11,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
-
 from portouts.models import PortOutEvent, ReviewAction
-from portouts.telnyx import APIError, TelnyxClient, get_client
+from portouts.review.audit import review_action_finish, review_action_start
+from portouts.telnyx import APIError, TelnyxClient, failure_sentence, get_client
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ def republish_event(
     sends only to the channels subscribed now.
     """
     event_id = event.id
-    action = ReviewAction.objects.create(
+    action, _created = review_action_start(
         user=user,
         kind=ReviewAction.Kind.REPUBLISH,
         portout_id=event.portout_id or None,
@@ -71,19 +70,13 @@ def republish_event(
     try:
         (client or get_client()).republish_event(event_id)
     except APIError as exc:
-        message = f"Telnyx did not republish event {event_id}: {exc}"
-        action.outcome = ReviewAction.Outcome.FAILED
-        action.error = message
-        action.finished_at = timezone.now()
-        action.save(update_fields=["outcome", "error", "finished_at"])
+        message = f"Telnyx did not republish event {event_id}. {failure_sentence(exc)}"
+        review_action_finish(action, ok=False, error=message)
         logger.info("Republish of event %s failed: %s", event_id, type(exc).__name__)
         return RepublishResult(ok=False, message=message, action=action)
     message = (
         f"Telnyx will deliver event {event_id} again to the notification channels "
         "subscribed now (an e-mail copy may take a few minutes)."
     )
-    action.outcome = ReviewAction.Outcome.SUCCEEDED
-    action.response = {"status": 204, "message": message}
-    action.finished_at = timezone.now()
-    action.save(update_fields=["outcome", "response", "finished_at"])
+    review_action_finish(action, ok=True, response={"status": 204, "message": message})
     return RepublishResult(ok=True, message=message, action=action)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from portouts.choices import PortOutStatus
+from portouts.choices import DocumentType, PortOutStatus
+from portouts.documents import ACCEPTED_TYPES_TEXT, SNIFF_BYTES, sniff_document_type
 from portouts.models import RejectionCode
-from portouts.review import sniff_document_type
+from portouts.review import rules
 from portouts.telnyx import MAX_DOCUMENT_BYTES
 
 PAGE_SIZES = (25, 50, 100, 250)
@@ -62,12 +62,13 @@ class IdempotencyKeyField(forms.CharField):
 
 
 class AuthorizeForm(forms.Form):
+    """The authorize panel; the reason it sends is `rules.authorize_reason`."""
+
     note = forms.CharField(
         label="Note",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Sent to Telnyx as the reason. Left empty: “Authorized by <you>”.",
     )
     host_messaging = forms.BooleanField(
         label="Keep messaging hosted on Telnyx after the port",
@@ -75,55 +76,52 @@ class AuthorizeForm(forms.Form):
     )
     idempotency_key = IdempotencyKeyField()
 
+    def __init__(self, *args: Any, username: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.username = username
+        self.fields["note"].help_text = rules.authorize_note_help(username=username)
+
+    def reason_to_send(self) -> str:
+        return rules.authorize_reason(self.cleaned_data.get("note", ""), username=self.username)
+
 
 class RejectForm(forms.Form):
+    """The reject panel, over the eligible codes the request read (`rules.EligibleCodes`)."""
+
     rejection_code = forms.TypedChoiceField(label="Rejection code", coerce=int, choices=())
     reason = forms.CharField(
         label="Reason",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=rules.REJECT_REASON_HELP,
     )
     idempotency_key = IdempotencyKeyField()
 
-    def __init__(self, *args: Any, codes: Sequence[RejectionCode], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, codes: rules.EligibleCodes, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.codes = {c.code: c for c in codes}
+        self.codes = codes
         field = self.fields["rejection_code"]
         assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [("", "Choose a code…")] + [
-            (
-                c.code,
-                f"{c.code} — {c.description}{' (reason required)' if c.reason_required else ''}",
-            )
-            for c in codes
-        ]
+        field.choices = [("", "Choose a code…")] + [(o.code, o.label) for o in codes.options]
 
     @property
     def code(self) -> RejectionCode | None:
-        data = getattr(self, "cleaned_data", {})
-        return self.codes.get(data.get("rejection_code"))  # type: ignore[arg-type]
+        return self.codes.get(getattr(self, "cleaned_data", {}).get("rejection_code"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        code = self.codes.get(data.get("rejection_code"))  # type: ignore[arg-type]
-        reason = (data.get("reason") or "").strip()
-        data["reason"] = reason
-        if code is not None and code.reason_required and not reason:
-            self.add_error(
-                "reason",
-                f"Code {code.code} ({code.description}) requires a reason: "
-                "explain to Telnyx why the port-out is refused.",
-            )
+        code = self.codes.get(data.get("rejection_code"))
+        data["reason"] = reason = (data.get("reason") or "").strip()
+        problem = rules.reason_problem(code, reason) if code is not None else None
+        if problem:
+            self.add_error("reason", problem)
         return data
 
     def reason_to_send(self) -> str:
-        """Telnyx requires a reason with every rejection; an optional one defaults to the code."""
         code = self.code
         reason: str = self.cleaned_data.get("reason", "")
-        if not reason and code is not None:
-            reason = code.description
-        return reason
+        return rules.reject_reason(reason, code) if code is not None else reason
 
 
 class CommentForm(forms.Form):
@@ -145,11 +143,14 @@ class CommentForm(forms.Form):
 class DocumentUploadForm(forms.Form):
     document_type = forms.ChoiceField(
         label="Type",
-        choices=[("loa", "Letter of authorization (LOA)"), ("invoice", "Invoice")],
+        choices=[
+            (DocumentType.LOA.value, "Letter of authorization (LOA)"),
+            (DocumentType.INVOICE.value, "Invoice"),
+        ],
     )
     file = forms.FileField(
         label="File",
-        help_text="PDF, JPEG, PNG or TIFF, at most 20 MB.",
+        help_text=f"{ACCEPTED_TYPES_TEXT}, at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff"}),
     )
     idempotency_key = IdempotencyKeyField()
@@ -171,12 +172,12 @@ class DocumentUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_DOCUMENT_BYTES:
             raise ValidationError(f"“{upload.name}”: {TOO_LARGE_MESSAGE}")
-        head = upload.read(16)
+        head = upload.read(SNIFF_BYTES)
         upload.seek(0)
         content_type = sniff_document_type(head)
         if content_type is None:
             raise ValidationError(
-                f"“{upload.name}” is not a PDF, JPEG, PNG or TIFF file; "
+                f"“{upload.name}” is not a {ACCEPTED_TYPES_TEXT} file; "
                 "Telnyx accepts only those types."
             )
         self.cleaned_data["content_type"] = content_type

@@ -27,8 +27,16 @@ ROLE_PERMISSIONS = {
     REVIEWER: VIEW_PERMISSIONS + REVIEW_PERMISSIONS,
 }
 
+# One constant per permission a view checks ("app_label.codename"); views never spell them.
+
 # Checked by every view that sends a decision, comment, document or republish to Telnyx.
 REVIEW_PERMISSION = "portouts.review_portout"
+
+# Requesting a CSV export or a Telnyx report.
+REQUEST_REPORT_PERMISSION = "portouts.request_report"
+
+# "Sync now" on the Sync page.
+SYNC_PERMISSION = "portouts.sync_now"
 
 # Every page of the port-out app needs this (Viewer and Reviewer have it).
 VIEW_PERMISSION = "portouts.view_portout"

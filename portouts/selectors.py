@@ -29,7 +29,6 @@ from portouts.models import (
     PortOut,
     PortOutEvent,
     PortOutStatus,
-    RejectionCode,
     ReviewAction,
     SupportingDocument,
 )
@@ -383,7 +382,3 @@ def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
 
 def portout_documents(*, portout_id: str) -> list[SupportingDocument]:
     return list(SupportingDocument.objects.filter(portout_id=portout_id).defer("raw"))
-
-
-def portout_rejection_codes(*, portout_id: str) -> list[RejectionCode]:
-    return list(RejectionCode.objects.filter(portout_id=portout_id))

@@ -143,6 +143,6 @@ def refresh_portout_task(portout_id: str, event_id: str | None = None) -> None:
 @shared_task(name="portouts.tasks.reconcile_review_actions_task", ignore_result=True)
 def reconcile_review_actions_task() -> dict[str, int]:
     """Beat: settle decisions whose web request died half-way (rows left "started")."""
-    from portouts.review import reconcile_review_actions
+    from portouts.review.reconcile import review_actions_reconcile
 
-    return reconcile_review_actions()
+    return review_actions_reconcile()

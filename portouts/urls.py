@@ -8,6 +8,7 @@ from portouts.ids import TelnyxIdConverter
 from portouts.views import events as event_views
 from portouts.views import portouts, queue, webhooks
 from portouts.views import reports as report_views
+from portouts.views import review as review_views
 from portouts.views import sync as sync_views
 
 app_name = "portouts"
@@ -34,11 +35,13 @@ urlpatterns = [
     path("portouts/", portouts.portout_list, name="list"),
     path("portouts/<telnyx_id:portout_id>/", portouts.portout_detail, name="detail"),
     path(
-        "portouts/<telnyx_id:portout_id>/authorize/", portouts.portout_authorize, name="authorize"
+        "portouts/<telnyx_id:portout_id>/authorize/",
+        review_views.portout_authorize,
+        name="authorize",
     ),
-    path("portouts/<telnyx_id:portout_id>/reject/", portouts.portout_reject, name="reject"),
-    path("portouts/<telnyx_id:portout_id>/comments/", portouts.portout_comment, name="comment"),
-    path("portouts/<telnyx_id:portout_id>/documents/", portouts.portout_upload, name="upload"),
+    path("portouts/<telnyx_id:portout_id>/reject/", review_views.portout_reject, name="reject"),
+    path("portouts/<telnyx_id:portout_id>/comments/", review_views.portout_comment, name="comment"),
+    path("portouts/<telnyx_id:portout_id>/documents/", review_views.portout_upload, name="upload"),
     path(
         "portouts/<telnyx_id:portout_id>/documents/<telnyx_id:document_id>/download/",
         portouts.document_download,

@@ -26,6 +26,7 @@ from portouts.telnyx import (
     RetryPolicy,
     TelnyxClient,
     UnprocessableEntityError,
+    failure_sentence,
 )
 from portouts.telnyx import retry as retry_module
 from tests.fixtures_client import TEST_API_KEY, TEST_BASE_URL, page_json, portout_json
@@ -131,6 +132,49 @@ def test_401_message_tells_what_to_check(client0, telnyx_api):
     )
     with pytest.raises(AuthenticationError, match="Check TELNYX_API_KEY"):
         client0.list_portouts_page()
+
+
+@pytest.mark.parametrize(
+    ("error", "sentence"),
+    [
+        (
+            RateLimitError(status_code=429, headers={"x-request-id": "req-1"}),
+            "Telnyx is receiving too many requests from this account (429) (Telnyx request id "
+            "req-1); wait a minute, then try again.",
+        ),
+        (
+            InternalServerError(status_code=503),
+            "Telnyx had a server error (503); try again in a few minutes.",
+        ),
+        (
+            UnprocessableEntityError(status_code=422, errors=[{"detail": "It moved on."}]),
+            "Telnyx refused the request (422): It moved on.",
+        ),
+        (
+            NotFoundError(status_code=404, method="GET", path="/documents/d1"),
+            "Telnyx could not find this document (404); it may have been removed.",
+        ),
+        (
+            NotFoundError(status_code=404, path="/portouts/events/e1/republish"),
+            "Telnyx could not find this event (404); it may have been removed.",
+        ),
+        (APITimeoutError("slow"), "Telnyx did not answer in time."),
+        (APIConnectionError("reset"), "The connection to Telnyx broke before it answered."),
+        (ValueError("anything else"), "Telnyx could not be asked; try again shortly."),
+    ],
+)
+def test_each_failure_reads_as_one_sentence(error, sentence):
+    """What a person reads comes from the error class, the same on every page."""
+    assert failure_sentence(error) == sentence
+    assert TEST_API_KEY not in failure_sentence(error)
+
+
+def test_a_connection_never_opened_says_nothing_was_sent():
+    error = APIConnectionError("refused")
+    error.not_sent = True
+    assert failure_sentence(error) == (
+        "The dashboard could not reach Telnyx. Nothing was sent; try again shortly."
+    )
 
 
 def test_error_without_json_body_quotes_the_text(client0, telnyx_api):

@@ -166,7 +166,10 @@ def test_republish_refuses_foreign_redirects(reviewer_client, telnyx_mock):
 @pytest.mark.parametrize(
     ("mock", "expected"),
     [
-        ({"status_code": 404, "json": {"errors": [{"detail": "Event not found"}]}}, "not found"),
+        (
+            {"status_code": 404, "json": {"errors": [{"detail": "Event not found"}]}},
+            "Telnyx could not find this event (404)",
+        ),
         ({"side_effect": httpx.ConnectError("refused")}, "Telnyx did not republish event"),
     ],
 )

@@ -103,6 +103,28 @@ def test_reject_with_an_optional_code_sends_its_description(
     assert remote.status == "rejected-pending" and remote.reason == REJECTION_CATALOG[code][0]
 
 
+def test_a_rejection_reads_the_eligible_codes_once_per_request(
+    reviewer_client, synced, pending_portout
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = reviewer_client.post(
+        f"/portouts/{pending_portout}/reject/", {"rejection_code": "1001", "reason": "Fraud"}
+    )
+    data = {"rejection_code": "1001", "reason": "Fraud", "step": "confirm"}
+    synced.requests.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = reviewer_client.post(
+            f"/portouts/{pending_portout}/reject/", {**data, "idempotency_key": confirm_key(first)}
+        )
+    assert response.status_code == 302
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    reads = [sql for sql in selects if "portouts_rejectioncode" in sql.split("WHERE")[0]]
+    assert len(reads) == 1, reads
+    assert not [r for r in synced.requests if r[1].startswith("/v2/portouts/rejections")]
+
+
 def test_missing_reason_for_a_code_that_requires_one(reviewer_client, synced, pending_portout):
     response = reviewer_client.post(
         f"/portouts/{pending_portout}/reject/", {"rejection_code": "1001", "reason": "  "}

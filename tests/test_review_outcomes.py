@@ -13,8 +13,10 @@ import respx
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from portouts import review
+from portouts.interactive import interactive_client
 from portouts.models import PortOut, ReviewAction
+from portouts.review.decisions import portout_authorize, portout_reject
+from portouts.review.reconcile import review_actions_reconcile
 from portouts.tasks import reconcile_review_actions_task
 from portouts.telnyx import TelnyxClient
 from tests.fixtures_sandbox import SANDBOX_API_KEY
@@ -80,7 +82,7 @@ def make_client(synced):
 
 
 def _authorize(reviewer, portout_id: str, client: TelnyxClient, note: str = "Checked"):
-    return review.portout_authorize(user=reviewer, portout_id=portout_id, note=note, client=client)
+    return portout_authorize(user=reviewer, portout_id=portout_id, note=note, client=client)
 
 
 # -- a failed change request is checked again ----------------------------------------------
@@ -122,7 +124,8 @@ def test_server_error_and_still_pending_says_not_applied(
     result = _authorize(reviewer, pending_portout, make_client(patch=("500",)))
     assert not result.ok
     assert re.fullmatch(
-        r"Telnyx had a server error \(500\) \(Telnyx request id [\w-]+\)\. "
+        r"Telnyx had a server error \(500\) \(Telnyx request id [\w-]+\); try again in a few "
+        r"minutes\. "
         r"Telnyx still reports it as pending: the decision was not applied\.",
         result.message,
     )
@@ -249,7 +252,7 @@ def test_reject_confirmed_on_recheck_compares_the_code(
     with respx.mock(assert_all_called=False) as router:
         router.patch(url__regex=PATCH.pattern).mock(side_effect=applied_then_500)
         router.route().pass_through()
-        result = review.portout_reject(
+        result = portout_reject(
             user=reviewer,
             portout_id=pending_portout,
             rejection_code=1001,
@@ -264,7 +267,7 @@ def test_reject_confirmed_on_recheck_compares_the_code(
 
 def test_interactive_client_shares_the_pool_with_a_tighter_budget():
     base = TelnyxClient("KEYx", base_url="http://127.0.0.1:9/v2", timeout=10, max_retries=3)
-    quick = review.interactive_client(base)
+    quick = interactive_client(base)
     assert quick._http is base._http  # same connection pool
     assert (quick.timeout, quick.max_retries, quick.retry_policy.retry_after_cap) == (4.0, 1, 1.0)
     assert (base.timeout, base.max_retries, base.retry_policy.retry_after_cap) == (10.0, 3, 30.0)
@@ -282,7 +285,7 @@ def test_interactive_calls_make_at_most_two_attempts_with_a_short_wait():
             429, headers={"Retry-After": "60"}, json={"errors": []}
         )
         with pytest.raises(Exception, match="429"):
-            review.interactive_client(base).get_portout("p1")
+            interactive_client(base).get_portout("p1")
         assert route.call_count == 2 and waits == [1.0]
         assert route.calls[0].request.extensions["timeout"]["read"] == 4.0
         route.reset()
@@ -295,7 +298,7 @@ def test_interactive_calls_make_at_most_two_attempts_with_a_short_wait():
 
 def test_with_options_keeps_the_timeout_of_a_looser_client():
     base = TelnyxClient("KEYx", timeout=2.0, max_retries=0)
-    quick = review.interactive_client(base)
+    quick = interactive_client(base)
     assert (quick.timeout, quick.max_retries) == (2.0, 0)
     with pytest.raises(ValueError):
         base.with_options(max_retries=-1)
@@ -345,11 +348,11 @@ def test_sweeper_leaves_rows_when_telnyx_cannot_be_asked(
 ):
     action = _started(reviewer, pending_portout, "reject", {"rejection_code": 1001}, 20)
     synced.faults.queue("500")
-    counts = review.reconcile_review_actions(client=make_client())
+    counts = review_actions_reconcile(client=make_client())
     assert counts == {"succeeded": 0, "failed": 0, "unchecked": 1}
     action.refresh_from_db()
     assert action.outcome == "started"
-    assert review.reconcile_review_actions(client=make_client())["failed"] == 1
+    assert review_actions_reconcile(client=make_client())["failed"] == 1
 
 
 def test_sweeper_never_overwrites_a_row_its_request_finished(
@@ -357,7 +360,7 @@ def test_sweeper_never_overwrites_a_row_its_request_finished(
 ):
     action = _started(reviewer, pending_portout, "authorize", {"reason": "x"}, 20)
     ReviewAction.objects.filter(pk=action.pk).update(outcome="succeeded")
-    assert review.reconcile_review_actions(client=make_client()) == {
+    assert review_actions_reconcile(client=make_client()) == {
         "succeeded": 0,
         "failed": 0,
         "unchecked": 0,

@@ -777,17 +777,18 @@ def test_sync_page_lists_runs_for_viewers_who_cannot_start_one(viewer_client):
     assert SyncRun.objects.count() == 1
 
 
-def test_sync_now_queues_a_run_and_polls_its_progress(reviewer_client, monkeypatch):
+def test_sync_now_queues_a_run_and_polls_its_progress(
+    reviewer_client, monkeypatch, django_capture_on_commit_callbacks
+):
     queued: list[dict[str, Any]] = []
-    monkeypatch.setattr(
-        "portouts.views.sync.sync_portouts_task.delay", lambda **kw: queued.append(kw)
-    )
+    monkeypatch.setattr("portouts.tasks.sync_portouts_task.delay", lambda **kw: queued.append(kw))
     page = reviewer_client.get(reverse("portouts:sync_runs"))
     assert b"Sync now" in page.content
 
-    response = reviewer_client.post(
-        reverse("portouts:sync_start"), {"kind": "incremental"}, headers={"HX-Request": "true"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # queued once the run is committed
+        response = reviewer_client.post(
+            reverse("portouts:sync_start"), {"kind": "incremental"}, headers={"HX-Request": "true"}
+        )
     run = SyncRun.objects.get()
     assert response.status_code == 200
     assert run.kind == "full"  # the first sync is always full
@@ -797,7 +798,8 @@ def test_sync_now_queues_a_run_and_polls_its_progress(reviewer_client, monkeypat
     assert b"<html" not in response.content
 
     # A second click follows the same run instead of starting another.
-    reviewer_client.post(reverse("portouts:sync_start"), headers={"HX-Request": "true"})
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewer_client.post(reverse("portouts:sync_start"), headers={"HX-Request": "true"})
     assert SyncRun.objects.count() == 1 and len(queued) == 1
 
     SyncRun.objects.filter(pk=run.pk).update(progress_done=30, progress_total=60)

@@ -125,16 +125,25 @@ def test_reviewer_gets_the_decision_forms_with_eligible_codes(reviewer_client, m
     assert f'action="/portouts/{po.id}/reject/"' in html
     assert "1001 — Other (reason required)" in html and 'data-reason-required="true"' in html
     assert "1002 — Invalid PIN<" in html
+    # What is sent when the reason is left empty, for the page's script to show.
+    assert 'data-reason-when-empty="Invalid PIN"' in html
     assert "csrfmiddlewaretoken" in html
 
 
-def test_missing_rejection_codes_are_fetched_from_telnyx(reviewer_client, synced):
+def test_missing_rejection_codes_are_fetched_from_telnyx_by_the_reject_step(
+    reviewer_client, synced
+):
     po = PortOut.objects.pending().first()
     RejectionCode.objects.filter(portout=po).delete()
+    synced.requests.clear()
     response = reviewer_client.get(url(po.id))
+    assert not synced.requests  # drawing the page never asks Telnyx
+    assert "Load rejection codes from Telnyx" in response.content.decode()
+    response = reviewer_client.post(url(po.id, "reject/"), {"step": "codes"})
     expected = set(synced.state.get_portout(po.id).rejection_codes)
     assert {c.code for c in response.context["codes"]} == expected
     assert set(RejectionCode.objects.filter(portout=po).values_list("code", flat=True)) == expected
+    assert len(synced.requests) == 1 and "errorlist" not in response.content.decode()
 
 
 def test_decided_portout_shows_no_forms(reviewer_client, make_portout):

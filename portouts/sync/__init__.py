@@ -28,8 +28,8 @@ transaction) and the high-water marks only move on success.
 The package, by concern: `rows` (API objects into model instances), `store` (writing
 port-outs and their details), `events` (storing events, the processed rule), `fetch`
 (talking to Telnyx: counting, concurrency, paging), `runs` (the lock and SyncRun records),
-`full`, `incremental` and `refresh` (the three ways of syncing). Callers import from
-`portouts.sync` only.
+`full`, `incremental` and `refresh` (the three ways of syncing), `request` (`sync_request`:
+a sync a person asks for, queued after commit). Callers import from `portouts.sync` only.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from portouts.sync.refresh import (
     refresh_portout,
     refresh_portout_soon,
 )
+from portouts.sync.request import sync_request
 from portouts.sync.rows import (
     _build_row,
     country_of,
@@ -143,4 +144,5 @@ __all__ = [
     "store_rejection_codes",
     "store_supporting_documents",
     "store_webhook_event",
+    "sync_request",
 ]

@@ -32,6 +32,7 @@ from .errors import (
     UnprocessableEntityError,
     WebhookPayloadError,
     WebhookVerificationError,
+    failure_sentence,
 )
 from .retry import RetryPolicy
 from .types import (
@@ -96,6 +97,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookPayloadError",
     "WebhookVerificationError",
+    "failure_sentence",
     "get_client",
     "parse_webhook",
     "reset_client",

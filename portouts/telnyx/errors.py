@@ -2,8 +2,13 @@
 
 The hierarchy mirrors the official Telnyx SDKs so callers can catch broadly
 (`APIError`) or narrowly (`NotFoundError`). Messages are written for the person
-reading a log or a flash message: what happened, and what to do about it. They
-never contain the API key (the client scrubs it from any text it quotes).
+reading a log: what happened, on which request, and what to do about it. They never
+contain the API key (the client scrubs it from any text it quotes).
+
+What a person reads on a page is shorter and the same wherever the failure is shown:
+`failure_sentence(exc)` (each class's `sentence`, worded by its `reads` template). Every
+page or service that shows a Telnyx failure uses it instead of wording its own sentence
+per status, and adds only what it knows beyond the failure.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookVerificationError",
     "error_class_for_status",
+    "failure_sentence",
     "normalize_errors",
 ]
 
@@ -38,6 +44,9 @@ RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
 class APIError(Exception):
     """Base class of every error raised while talking to Telnyx."""
+
+    #: what a person reads about this failure (see `sentence`)
+    reads = "Telnyx could not be asked; try again shortly."
 
     def __init__(self, message: str, *, method: str | None = None, path: str | None = None) -> None:
         super().__init__(message)
@@ -50,9 +59,18 @@ class APIError(Exception):
         """Whether repeating the same request later might succeed."""
         return False
 
+    @property
+    def sentence(self) -> str:
+        """The one sentence a person reads about this failure: plain words, no secrets, no
+        claim about what Telnyx did beyond what the failure itself says."""
+        return self.reads
+
 
 class APIConnectionError(APIError):
     """Telnyx could not be reached, or the connection broke before a response arrived."""
+
+    reads = "The connection to Telnyx broke before it answered."
+    reads_not_sent = "The dashboard could not reach Telnyx. Nothing was sent; try again shortly."
 
     #: True when no attempt left this process (every connection was refused before sending),
     #: so Telnyx certainly did not act on the request.
@@ -62,13 +80,21 @@ class APIConnectionError(APIError):
     def retryable(self) -> bool:
         return True
 
+    @property
+    def sentence(self) -> str:
+        return self.reads_not_sent if self.not_sent else self.reads
+
 
 class APITimeoutError(APIConnectionError):
     """The request to Telnyx took longer than the configured timeout."""
 
+    reads = "Telnyx did not answer in time."
+
 
 class APIResponseValidationError(APIError):
     """Telnyx answered 2xx with a body this client cannot read (not JSON, no `data`)."""
+
+    reads = "Telnyx answered, but its answer could not be read."
 
 
 class APIStatusError(APIError):
@@ -82,6 +108,9 @@ class APIStatusError(APIError):
     summary = "Telnyx rejected the request"
     #: advice appended to the message when Telnyx gave no detail
     hint = ""
+    #: what a person reads: `{status}` is "(429)" plus the request id when Telnyx gave one,
+    #: `{detail}` Telnyx's own words, `{thing}` what was asked for ("this port-out")
+    reads = "Telnyx refused the request {status}: {detail}."
 
     def __init__(
         self,
@@ -146,6 +175,15 @@ class APIStatusError(APIError):
         """The Telnyx error codes, as strings (handy for matching e.g. "10015")."""
         return [str(e["code"]) for e in self.errors if e.get("code") not in (None, "")]
 
+    @property
+    def sentence(self) -> str:
+        status = f"({self.status_code})"
+        if self.request_id:
+            status += f" (Telnyx request id {self.request_id})"
+        parts = [str(e.get("detail") or e.get("title") or "").strip() for e in self.errors]
+        detail = "; ".join(p.rstrip(".") for p in parts if p) or "no detail given"
+        return self.reads.format(status=status, detail=detail, thing=_thing(self.path))
+
 
 class BadRequestError(APIStatusError):
     summary = "Telnyx rejected the request as malformed"
@@ -154,21 +192,31 @@ class BadRequestError(APIStatusError):
 class AuthenticationError(APIStatusError):
     summary = "Telnyx did not accept the API key"
     hint = "Check TELNYX_API_KEY (it may be missing, revoked or for another account)."
+    reads = (
+        "Telnyx did not accept the dashboard's API key {status}, so nothing was changed; "
+        "an administrator needs to check the Telnyx API key setting."
+    )
 
 
 class PermissionDeniedError(APIStatusError):
     summary = "Telnyx refused access"
     hint = "The API key's account may not own this resource or lack the porting feature."
+    reads = (
+        "Telnyx refused access {status}, so nothing was changed: this Telnyx account is not "
+        "allowed to do that."
+    )
 
 
 class NotFoundError(APIStatusError):
     summary = "Telnyx could not find the resource"
     hint = "It may have been removed or belong to another account."
+    reads = "Telnyx could not find {thing} {status}; it may have been removed."
 
 
 class ConflictError(APIStatusError):
     summary = "Telnyx reported a conflict"
     hint = "Another change happened at the same time; try again shortly."
+    reads = "Telnyx reported a conflicting change {status}; reload and check what it shows."
 
 
 class UnprocessableEntityError(APIStatusError):
@@ -178,11 +226,16 @@ class UnprocessableEntityError(APIStatusError):
 class RateLimitError(APIStatusError):
     summary = "Telnyx is rate-limiting this account"
     hint = "Wait a moment before trying again."
+    reads = (
+        "Telnyx is receiving too many requests from this account {status}; wait a minute, "
+        "then try again."
+    )
 
 
 class InternalServerError(APIStatusError):
     summary = "Telnyx had a server error"
     hint = "This is usually temporary; try again in a few minutes."
+    reads = "Telnyx had a server error {status}; try again in a few minutes."
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
@@ -194,6 +247,34 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+#: What a request path asks for, in the words of a 404's sentence (first match wins).
+_THINGS: tuple[tuple[str, str], ...] = (
+    ("/portouts/events", "this event"),
+    ("/portouts/reports", "this report"),
+    ("/portouts", "this port-out"),
+    ("/documents", "this document"),
+)
+
+
+def _thing(path: str | None) -> str:
+    for prefix, thing in _THINGS:
+        if (path or "").startswith(prefix):
+            return thing
+    return "what was asked for"
+
+
+def failure_sentence(exc: BaseException) -> str:
+    """The one sentence a person reads about a failure to talk to Telnyx.
+
+    The same failure reads the same on every page (decision panel, comments, downloads,
+    events, reports); callers add only what they know beyond it (e.g. what Telnyx shows
+    after a re-check). Any other exception reads as Telnyx not being asked.
+    """
+    if isinstance(exc, APIError):
+        return exc.sentence
+    return APIError.reads
 
 
 def error_class_for_status(status_code: int) -> type[APIStatusError]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -13,10 +11,8 @@ from django_htmx.http import HTMX_STOP_POLLING
 
 from portouts import sync
 from portouts.models import SyncRun
-from portouts.tasks import sync_portouts_task
+from portouts.roles import SYNC_PERMISSION
 from portouts.views import HtmxHttpRequest
-
-logger = logging.getLogger("portouts.views.sync")
 
 TEMPLATE = "portouts/sync_runs.html"
 
@@ -32,7 +28,7 @@ def sync_runs(request: HtmxHttpRequest) -> HttpResponse:
         {
             "runs": runs,
             "running": running,
-            "can_sync": request.user.has_perm("portouts.sync_now"),
+            "can_sync": request.user.has_perm(SYNC_PERMISSION),
             "last_success": sync.last_successful_run(),
             "incremental_every": settings.SYNC_INCREMENTAL_EVERY,
             "full_crontab": settings.SYNC_FULL_CRONTAB,
@@ -44,25 +40,9 @@ def sync_runs(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def sync_start(request: HtmxHttpRequest) -> HttpResponse:
     """Queue a sync (incremental unless "full" is asked), or follow the one already running."""
-    if not request.user.has_perm("portouts.sync_now"):
+    if not request.user.has_perm(SYNC_PERMISSION):
         raise PermissionDenied("You may not start a sync.")
-    run = sync.running_sync()
-    if run is None:
-        full = request.POST.get("kind") == SyncRun.Kind.FULL
-        if not full and sync.last_successful_run() is None:
-            full = True  # the first sync is always full
-        run = sync.queue_run(
-            kind=SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL,
-            triggered_by=request.user.get_username(),
-        )
-        try:
-            sync_portouts_task.delay(
-                full=full, triggered_by=request.user.get_username(), run_id=run.pk
-            )
-        except Exception as exc:  # noqa: BLE001 - any broker failure is shown, not raised
-            logger.exception("Could not queue a sync")
-            sync.abandon_run(run.pk, reason=f"The sync could not be queued: {exc}")
-            run.refresh_from_db()
+    run = sync.sync_request(kind=request.POST.get("kind", ""), user=request.user)
     if request.htmx:
         return _progress(request, run)
     return redirect("portouts:sync_runs")

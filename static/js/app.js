@@ -68,16 +68,22 @@
     return true;
   }
 
-  // --- the reason of a rejection: required for some codes -----------------------------------
+  // --- the reason of a rejection ------------------------------------------------------------
+  // The server renders, on each code's <option>, whether it needs a reason and what is sent
+  // when the reason is left empty (portouts.review.rules); this only shows it.
   function syncReasonFlag(root) {
     (root || document).querySelectorAll("select[data-reason-select]").forEach(function (select) {
       const form = select.form;
       const option = select.options[select.selectedIndex];
-      const required = !!option && option.dataset.reasonRequired === "true";
+      const data = option ? option.dataset : {};
+      const required = data.reasonRequired === "true";
       const flag = form.querySelector("[data-reason-flag]");
       const reason = form.querySelector("textarea[name=reason]");
       if (flag) flag.hidden = !required;
-      if (reason) reason.required = required;
+      if (reason) {
+        reason.required = required;
+        reason.placeholder = data.reasonWhenEmpty ? "Left empty: " + data.reasonWhenEmpty : "";
+      }
     });
   }
 
