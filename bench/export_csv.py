@@ -9,7 +9,7 @@ then runs each export method in its own subprocess so that peak RSS (resource.ge
 ru_maxrss) belongs to that method alone. Each method runs --repeat times; the best and
 the median rate are shown, with the load average before and after (the machine is shared).
 
-- streaming: portouts.reports.write_csv, what the export task runs (on SQLite the
+- streaming: portouts.reports.write_csv (csv_writer.py), what the export task runs (on SQLite the
   database builds each CSV line, fetched in chunks, joined and written; on PostgreSQL
   the same as csv-writer, which measured faster there than lines built in SQL);
 - csv-writer: write_csv(fast=False), the values streamed into csv.writer (what other
@@ -175,7 +175,7 @@ def export_once(method: str, database_url: str, out_path: str) -> int:
             return rows
         if method == "copy":
             # Reference only: PostgreSQL's COPY writes the CSV (LF line ends), no progress.
-            columns = reports.export_columns(reports.EXPORT_FIELDS, vendor="postgresql")
+            columns = reports.export_columns(reports.EXPORT_FIELDS)
             text = TextField()
             expressions = [
                 NullIf(c.expression, Value(""), output_field=text) if c.quotable else c.expression

@@ -324,8 +324,8 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def delete_model(self, request: HttpRequest, obj: Report) -> None:
-        reports.delete_report(report=obj)
+        reports.report_delete(report=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         for report in queryset:
-            reports.delete_report(report=report)
+            reports.report_delete(report=report)

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField, Value
+from django.db.models.functions import Concat
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,9 @@ from django.utils import timezone
 from portouts import reports
 from portouts.filters import PortOutFilter
 from portouts.models import PortOut, Report
+from portouts.reports import local
+from portouts.reports.columns import ExportColumn, FormulaSafeText, IsoDateTimeText, JsonListText
+from portouts.reports.csv_writer import CsvLine
 from tests.fixtures_client import page_json
 from tests.fixtures_reports import BASE_TIME
 
@@ -98,8 +102,8 @@ def test_export_writes_exactly_the_filtered_list_with_every_field(
 def test_export_follows_the_list_ordering(make_portouts, reviewer, eager_tasks):
     make_portouts(12)
     for query in ("o=carrier", "o=-created", ""):
-        report = reports.request_local_report(user=reviewer, query=query)
-        reports.run_local_export(report_id=report.pk)
+        report = reports.report_request_local(user=reviewer, query=query)
+        reports.report_run_local_export(report_id=report.pk)
         report.refresh_from_db()
         ids = [row[0] for row in read_csv(report)[1:]]
         assert ids == expected_ids(query)
@@ -110,7 +114,7 @@ def test_export_streams_in_chunks_with_constant_queries(make_portouts, reviewer,
     """5,000 rows come from one query fetched in chunks (never all at once); progress is
     written while rows stream."""
     make_portouts(5000)
-    report = reports.request_local_report(user=reviewer, query="")
+    report = reports.report_request_local(user=reviewer, query="")
     fetch_sizes: list[int] = []
 
     original_chunked_cursor = connection.chunked_cursor
@@ -128,9 +132,7 @@ def test_export_streams_in_chunks_with_constant_queries(make_portouts, reviewer,
 
     monkeypatch.setattr(connection, "chunked_cursor", spy_chunked_cursor)
     progress_seen: list[int] = []
-    monkeypatch.setattr(
-        reports, "write_csv", _recording_write_csv(reports.write_csv, progress_seen)
-    )
+    monkeypatch.setattr(local, "write_csv", _recording_write_csv(reports.write_csv, progress_seen))
     executed: list[str] = []
 
     def record(execute, sql, params, many, context):
@@ -139,7 +141,7 @@ def test_export_streams_in_chunks_with_constant_queries(make_portouts, reviewer,
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
-        reports.run_local_export(report_id=report.pk)
+        reports.report_run_local_export(report_id=report.pk)
     report.refresh_from_db()
     assert report.status == Report.Status.COMPLETED, report.error
     assert report.rows_done == 5000
@@ -271,6 +273,23 @@ def test_csv_quoting_is_csv_writers_minimal_quoting(make_portouts):
     assert cells["host_messaging"] == "true"
 
 
+def test_column_sql_binds_its_query_parameters_wherever_it_repeats_them(make_portouts):
+    """A column expression holding query parameters (here Value()s) has them bound at
+    every place the SQL uses it, on this database and in SQLite's CSV lines."""
+    make_portouts(1)
+    columns = [
+        ExportColumn(FormulaSafeText(Concat(Value("=1+"), "pon", output_field=TextField()))),
+        ExportColumn(JsonListText(Value('["+1,312", "x"]'))),
+        ExportColumn(IsoDateTimeText(Value(BASE_TIME)), quotable=False),
+    ]
+    queryset = PortOut.objects.all()
+    values = queryset.values_list(*(column.expression for column in columns)).get()
+    assert values == ("'=1+PON00000", "+1,312;x", "2025-03-01T12:00:00+00:00")
+    if connection.vendor == "sqlite":
+        (line,) = queryset.values_list(CsvLine(columns)).get()
+        assert line == '\'=1+PON00000,"+1,312;x",2025-03-01T12:00:00+00:00\r\n'
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_filter_that_matches_nothing_writes_the_header_only(make_portouts, fast):
     make_portouts(3)
@@ -314,7 +333,7 @@ def test_failing_export_is_marked_failed_and_retry_completes_it(
     def broken(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(reports, "write_csv", broken)
+    monkeypatch.setattr(local, "write_csv", broken)
     with django_capture_on_commit_callbacks(execute=True):
         reviewer_client.post(reverse("portouts:report_create"), {"query": "status=pending"})
     report = Report.objects.get()
@@ -343,9 +362,9 @@ def test_task_raising_is_recorded_on_the_report(make_portouts, reviewer, monkeyp
     from portouts.tasks import export_report_task
 
     make_portouts(2)
-    report = reports.request_local_report(user=reviewer, query="")
+    report = reports.report_request_local(user=reviewer, query="")
     monkeypatch.setattr(
-        reports, "filtered_portouts", mock.Mock(side_effect=RuntimeError("database went away"))
+        local, "filtered_portouts", mock.Mock(side_effect=RuntimeError("database went away"))
     )
     assert export_report_task.run(str(report.pk)) == Report.Status.FAILED
     report.refresh_from_db()
@@ -358,7 +377,7 @@ def test_worker_killed_mid_export_leaves_no_file_presented_as_complete(
     """A worker dying (not an exception it can handle) leaves a running report, no file;
     housekeeping fails it once it shows no progress, and it can be retried."""
     make_portouts(2100)
-    report = reports.request_local_report(user=reviewer, query="")
+    report = reports.report_request_local(user=reviewer, query="")
 
     class WorkerKilled(BaseException):
         pass
@@ -368,28 +387,28 @@ def test_worker_killed_mid_export_leaves_no_file_presented_as_complete(
 
     original = reports.write_csv
     monkeypatch.setattr(
-        reports, "write_csv", lambda qs, out, **kw: original(qs, out, on_progress=die_midway)
+        local, "write_csv", lambda qs, out, **kw: original(qs, out, on_progress=die_midway)
     )
     with pytest.raises(WorkerKilled):
-        reports.run_local_export(report_id=report.pk)
+        reports.report_run_local_export(report_id=report.pk)
     report.refresh_from_db()
     assert report.status == Report.Status.RUNNING
     assert not report.file
     assert stored_report_files() == []
 
     # Still within the limit: left alone.
-    assert reports.fail_stalled_exports(now=timezone.now() + timedelta(minutes=5)) == 0
-    result = reports.expire_reports(now=timezone.now() + timedelta(minutes=11))
+    assert reports.reports_fail_stalled(now=timezone.now() + timedelta(minutes=5)) == 0
+    result = reports.reports_expire(now=timezone.now() + timedelta(minutes=11))
     assert result.stalled == 1
     report.refresh_from_db()
     assert report.status == Report.Status.FAILED
     assert "stopped making progress for 10 minutes" in report.error
     # A redelivered task does not resurrect a report housekeeping has failed.
     monkeypatch.undo()
-    assert reports.run_local_export(report_id=report.pk) is None
+    assert reports.report_run_local_export(report_id=report.pk) is None
 
-    reports.retry_report(report=report)
-    reports.run_local_export(report_id=report.pk)
+    reports.report_retry(report=report)
+    reports.report_run_local_export(report_id=report.pk)
     report.refresh_from_db()
     assert report.status == Report.Status.COMPLETED
     assert report.rows_done == 2100
@@ -397,7 +416,7 @@ def test_worker_killed_mid_export_leaves_no_file_presented_as_complete(
 
 def test_file_is_saved_under_its_final_name_only_when_complete(make_portouts, reviewer):
     make_portouts(3)
-    report = reports.request_local_report(user=reviewer, query="")
+    report = reports.report_request_local(user=reviewer, query="")
     seen_during_write: list[list[str]] = []
     original = reports.write_csv
 
@@ -407,8 +426,8 @@ def test_file_is_saved_under_its_final_name_only_when_complete(make_portouts, re
         assert len(partial_files()) == 1
         return done
 
-    with mock.patch.object(reports, "write_csv", watching):
-        reports.run_local_export(report_id=report.pk)
+    with mock.patch.object(local, "write_csv", watching):
+        reports.report_run_local_export(report_id=report.pk)
     report.refresh_from_db()
     assert seen_during_write == [[]]
     assert stored_report_files() == [os.path.basename(report.file.name)]
@@ -507,7 +526,7 @@ def test_expired_reports_and_their_files_are_deleted(settings):
     fresh.file.save("reports/fresh.csv", io.BytesIO(b"y"), save=True)
     old_name = old.file.name
 
-    result = reports.expire_reports()
+    result = reports.reports_expire()
     assert result.expired == 1
     assert list(Report.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not default_storage.exists(old_name)
@@ -516,7 +535,7 @@ def test_expired_reports_and_their_files_are_deleted(settings):
 
 def test_retention_setting_sets_expiry(settings, reviewer):
     settings.REPORT_RETENTION_DAYS = 3
-    report = reports.request_local_report(user=reviewer, query="")
+    report = reports.report_request_local(user=reviewer, query="")
     assert report.expires_at is not None
     assert abs(report.expires_at - (timezone.now() + timedelta(days=3))) < timedelta(seconds=5)
 
@@ -589,7 +608,7 @@ def test_telnyx_report_is_requested_polled_and_downloaded(reviewer_client, telny
 
     status = telnyx_mock.get("/portouts/reports/rep-1")
     status.respond(200, json={"data": telnyx_report_json()})
-    assert reports.poll_telnyx_reports().pending == 1
+    assert reports.telnyx_reports_poll().pending == 1
     report.refresh_from_db()
     assert report.status == Report.Status.RUNNING
 
@@ -598,7 +617,7 @@ def test_telnyx_report_is_requested_polled_and_downloaded(reviewer_client, telny
     telnyx_mock.get("/documents/doc-9/download").respond(
         200, content=body, headers={"Content-Type": "text/csv"}
     )
-    assert reports.poll_telnyx_reports().completed == 1
+    assert reports.telnyx_reports_poll().completed == 1
     report.refresh_from_db()
     assert report.status == Report.Status.COMPLETED
     assert report.telnyx_document_id == "doc-9"
@@ -607,7 +626,7 @@ def test_telnyx_report_is_requested_polled_and_downloaded(reviewer_client, telny
     download = reviewer_client.get(reverse("portouts:report_download", args=[report.pk]))
     assert b"".join(download.streaming_content) == body
     # Finished reports are not asked about again.
-    assert reports.poll_telnyx_reports().checked == 0
+    assert reports.telnyx_reports_poll().checked == 0
 
 
 @pytest.mark.parametrize(
@@ -674,8 +693,8 @@ def test_telnyx_report_pending_too_long_is_failed(telnyx_mock, settings):
     report = Report.objects.create(
         kind="telnyx", status="running", telnyx_report_id="rep-1", started_at=timezone.now()
     )
-    assert reports.poll_telnyx_reports(now=timezone.now() + timedelta(minutes=29)).pending == 1
-    assert reports.poll_telnyx_reports(now=timezone.now() + timedelta(minutes=31)).failed == 1
+    assert reports.telnyx_reports_poll(now=timezone.now() + timedelta(minutes=29)).pending == 1
+    assert reports.telnyx_reports_poll(now=timezone.now() + timedelta(minutes=31)).failed == 1
     report.refresh_from_db()
     assert report.status == Report.Status.FAILED
     assert report.error == "Telnyx did not finish the report within 30 minutes."
@@ -691,7 +710,7 @@ def test_telnyx_download_error_fails_the_report_plainly(telnyx_mock):
     report = Report.objects.create(
         kind="telnyx", status="running", telnyx_report_id="rep-1", started_at=timezone.now()
     )
-    assert reports.poll_telnyx_reports().failed == 1
+    assert reports.telnyx_reports_poll().failed == 1
     report.refresh_from_db()
     assert report.status == Report.Status.FAILED
     assert report.error.startswith("Downloading the report from Telnyx failed:")
@@ -705,7 +724,7 @@ def test_transient_poll_error_keeps_the_report_pending(telnyx_mock):
     report = Report.objects.create(
         kind="telnyx", status="running", telnyx_report_id="rep-1", started_at=timezone.now()
     )
-    assert reports.poll_telnyx_reports().pending == 1
+    assert reports.telnyx_reports_poll().pending == 1
     report.refresh_from_db()
     assert report.status == Report.Status.RUNNING
     assert report.error.startswith("Last check failed:")
@@ -844,7 +863,7 @@ def test_an_export_that_cannot_be_queued_fails_with_a_reason(
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        report = reports.request_local_report(user=reviewer, query="status=pending")
+        report = reports.report_request_local(user=reviewer, query="status=pending")
     report.refresh_from_db()
     assert report.status == Report.Status.FAILED
     assert "could not be queued" in report.error
@@ -856,7 +875,7 @@ def test_an_export_no_worker_ever_started_is_failed_by_housekeeping(reviewer, se
     report = Report.objects.create(kind=Report.Kind.LOCAL, requested_by=reviewer)
     Report.objects.filter(pk=report.pk).update(created_at=datetime.now(UTC) - timedelta(minutes=11))
     fresh = Report.objects.create(kind=Report.Kind.LOCAL, requested_by=reviewer)
-    assert reports.fail_stalled_exports() == 1
+    assert reports.reports_fail_stalled() == 1
     report.refresh_from_db()
     fresh.refresh_from_db()
     assert report.status == Report.Status.FAILED

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from portouts import reports as report_service
+from portouts import reports
 from portouts.forms import TelnyxReportForm
 from portouts.models import Report
 from portouts.views import HtmxHttpRequest
@@ -21,7 +20,6 @@ REQUEST_PERMISSION = "portouts.request_report"
 PAGE_ROWS = 100
 #: How often the page asks for progress while a report is queued or running.
 POLL_SECONDS = 2
-ACTIVE = (Report.Status.QUEUED, Report.Status.RUNNING)
 
 
 def _require_perm(request: HtmxHttpRequest) -> None:
@@ -32,11 +30,11 @@ def _require_perm(request: HtmxHttpRequest) -> None:
 def _context(
     request: HtmxHttpRequest, *, form: TelnyxReportForm | None = None
 ) -> dict[str, object]:
-    rows = list(Report.objects.select_related("requested_by").order_by("-created_at")[:PAGE_ROWS])
+    listing = reports.report_list(limit=PAGE_ROWS)
     return {
-        "rows": [(r, report_service.filter_labels(r.filters)) for r in rows],
-        "retention_days": report_service.retention().days,
-        "any_active": any(r.status in ACTIVE for r in rows),
+        "rows": listing.rows,
+        "retention_days": listing.retention_days,
+        "any_active": listing.any_active,
         "poll_seconds": POLL_SECONDS,
         "can_request": request.user.has_perm(REQUEST_PERMISSION),
         "form": form or TelnyxReportForm(),
@@ -59,7 +57,7 @@ def reports_page(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def telnyx_reports(request: HtmxHttpRequest) -> HttpResponse:
     """Telnyx's own report list, fetched live (loaded into the page by htmx)."""
-    listing = report_service.list_telnyx_reports()
+    listing = reports.telnyx_report_list()
     return render(
         request,
         "portouts/reports.html#telnyx-list",
@@ -73,8 +71,8 @@ def report_create(request: HtmxHttpRequest) -> HttpResponse:
     _require_perm(request)
     query = request.POST.get("query", "")[:4000]
     try:
-        report_service.request_local_report(user=request.user, query=query)
-    except report_service.InvalidFilters as exc:
+        reports.report_request_local(user=request.user, query=query)
+    except reports.InvalidFilters as exc:
         messages.error(request, f"Nothing was exported. {exc}")
         return _back_to_list(query)
     messages.success(
@@ -99,16 +97,8 @@ def telnyx_report_create(request: HtmxHttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "The Telnyx report was not requested: correct the filters.")
         return render(request, "portouts/reports.html", _context(request, form=form), status=400)
-    data = form.cleaned_data
-    filters = report_service.telnyx_filters(
-        status_in=data["statuses"],
-        created_after=data["created_after"],
-        created_before=data["created_before"],
-        phone_numbers=data["phone_numbers"],
-        end_user_name=data["end_user_name"],
-        customer_references=data["customer_references"],
-    )
-    report = report_service.request_telnyx_report(user=request.user, filters=filters)
+    filters = reports.telnyx_filters(**form.cleaned_data)
+    report = reports.telnyx_report_create(user=request.user, filters=filters)
     if report.status == Report.Status.FAILED:
         messages.error(request, report.error)
     else:
@@ -123,10 +113,11 @@ def telnyx_report_create(request: HtmxHttpRequest) -> HttpResponse:
 def report_retry(request: HtmxHttpRequest, report_id: str) -> HttpResponse:
     _require_perm(request)
     report = get_object_or_404(Report, pk=report_id)
-    if report.status != Report.Status.FAILED:
-        messages.info(request, "Only a failed report can be retried.")
+    try:
+        report = reports.report_retry(report=report)
+    except reports.ReportNotRetryable as exc:
+        messages.info(request, str(exc))
         return redirect("portouts:reports")
-    report = report_service.retry_report(report=report)
     if report.status == Report.Status.FAILED:
         messages.error(request, report.error)
     else:
@@ -138,14 +129,13 @@ def report_retry(request: HtmxHttpRequest, report_id: str) -> HttpResponse:
 def report_download(request: HtmxHttpRequest, report_id: str) -> FileResponse:
     """Stream a completed report's file (never loaded into memory)."""
     report = get_object_or_404(Report, pk=report_id)
-    if report.status != Report.Status.COMPLETED or not report.file.name:
-        raise Http404("This report has no file to download.")
     try:
-        handle = default_storage.open(report.file.name, "rb")
-    except FileNotFoundError as exc:
-        raise Http404("The report's file is gone (it may have expired).") from exc
-    prefix = "telnyx-report" if report.kind == Report.Kind.TELNYX else "portouts"
-    filename = f"{prefix}-{report.created_at:%Y%m%d-%H%M}.csv"
+        found = reports.report_file_open(report=report)
+    except reports.ReportFileUnavailable as exc:
+        raise Http404(str(exc)) from exc
     return FileResponse(
-        handle, as_attachment=True, filename=filename, content_type="text/csv; charset=utf-8"
+        found.handle,
+        as_attachment=True,
+        filename=found.filename,
+        content_type="text/csv; charset=utf-8",
     )
