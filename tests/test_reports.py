@@ -714,7 +714,7 @@ def test_telnyx_download_error_fails_the_report_plainly(telnyx_mock):
     report.refresh_from_db()
     assert report.status == Report.Status.FAILED
     assert report.error.startswith("Downloading the report from Telnyx failed:")
-    assert "Document not found" in report.error
+    assert "Telnyx could not find this document (404)" in report.error  # one wording everywhere
     assert not report.file
     assert stored_report_files() == []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from portouts.telnyx import APIError
+from portouts.telnyx import APIError, failure_sentence
 
 
 class InvalidFilters(ValueError):
@@ -38,7 +38,9 @@ def invalid_filters(detail: str) -> str:
 
 def export_failed(exc: BaseException) -> str:
     """A sentence a person can act on; never a secret (the client redacts its key)."""
-    if isinstance(exc, InvalidFilters | APIError):
+    if isinstance(exc, APIError):
+        return failure_sentence(exc)
+    if isinstance(exc, InvalidFilters):
         return str(exc)
     if isinstance(exc, SoftTimeLimitExceeded):
         return "The export took longer than the time limit and was stopped."
@@ -61,8 +63,8 @@ def export_never_started(minutes: int) -> str:
 
 TELNYX_NO_REPORT_ID = "Telnyx accepted the report but returned no id to follow it by."
 TELNYX_REPORT_GONE = "Telnyx no longer has this report."
-# Telnyx failures, each a sentence around Telnyx's own message ({exc}), filled by
-# telnyx_error_text.
+# Telnyx failures, each a sentence around the failure's own sentence ({exc}, from
+# portouts.telnyx.failure_sentence, the same on every page), filled by telnyx_error_text.
 TELNYX_CREATE_FAILED = "Telnyx did not create the report: {exc}"
 #: Stored on a report that stays pending: the next poll asks again.
 TELNYX_CHECK_FAILED = "Last check failed: {exc}"
@@ -74,7 +76,7 @@ TELNYX_LIST_UNAVAILABLE = "Telnyx's report list is unavailable: {exc}"
 def telnyx_error_text(sentence: str, exc: APIError) -> str:
     """One of the TELNYX_* sentences with Telnyx's message (never the API key: the client
     redacts it)."""
-    return sentence.format(exc=exc)
+    return sentence.format(exc=failure_sentence(exc))
 
 
 def telnyx_too_slow(minutes: int) -> str:

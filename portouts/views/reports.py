@@ -6,16 +6,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from portouts import reports
 from portouts.forms import TelnyxReportForm
 from portouts.models import Report
+from portouts.roles import REQUEST_REPORT_PERMISSION
 from portouts.views import HtmxHttpRequest
 
-REQUEST_PERMISSION = "portouts.request_report"
 #: Reports listed on the page (retention keeps the table short anyway).
 PAGE_ROWS = 100
 #: How often the page asks for progress while a report is queued or running.
@@ -23,7 +23,7 @@ POLL_SECONDS = 2
 
 
 def _require_perm(request: HtmxHttpRequest) -> None:
-    if not request.user.has_perm(REQUEST_PERMISSION):
+    if not request.user.has_perm(REQUEST_REPORT_PERMISSION):
         raise PermissionDenied("You may not request reports.")
 
 
@@ -36,7 +36,7 @@ def _context(
         "retention_days": listing.retention_days,
         "any_active": listing.any_active,
         "poll_seconds": POLL_SECONDS,
-        "can_request": request.user.has_perm(REQUEST_PERMISSION),
+        "can_request": request.user.has_perm(REQUEST_REPORT_PERMISSION),
         "form": form or TelnyxReportForm(),
     }
 
@@ -82,10 +82,7 @@ def report_create(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _back_to_list(query: str) -> HttpResponse:
-    try:
-        url = reverse("portouts:list")
-    except NoReverseMatch:
-        return redirect("portouts:reports")
+    url = reverse("portouts:list")
     return HttpResponseRedirect(f"{url}?{query.lstrip('?')}" if query else url)
 
 
