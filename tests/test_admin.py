@@ -37,18 +37,18 @@ ALL_MODELS = [*TELNYX_OWNED, ReviewAction, SyncRun, Report]
 @pytest.fixture
 def data(admin_user):
     pid = "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"
-    sync.store_portouts([telnyx.Portout.from_api(portout_json(id=pid, status="pending"))])
+    sync.store_portouts([telnyx.PortoutData.from_api(portout_json(id=pid, status="pending"))])
     sync._write_details(
         {
             pid: sync.Details(
-                comments=[telnyx.PortoutComment.from_api({"id": "c1", "body": "LOA please"})],
+                comments=[telnyx.CommentData.from_api({"id": "c1", "body": "LOA please"})],
                 documents=[
-                    telnyx.SupportingDocument.from_api(
+                    telnyx.SupportingDocumentData.from_api(
                         {"id": "d1", "type": "loa", "document_id": "doc-1"}
                     )
                 ],
                 rejection_codes=[
-                    telnyx.RejectionCode.from_api({"code": 1002, "description": "Invalid PIN"})
+                    telnyx.RejectionCodeData.from_api({"code": 1002, "description": "Invalid PIN"})
                 ],
             )
         },

@@ -11,15 +11,15 @@ import pytest
 
 from portouts.telnyx import (
     MAX_DOCUMENT_BYTES,
-    Document,
+    CommentData,
+    DocumentData,
     DocumentTooLargeError,
+    EventData,
     Page,
-    Portout,
-    PortoutComment,
-    PortoutEvent,
-    PortoutReport,
-    RejectionCode,
-    SupportingDocument,
+    PortoutData,
+    RejectionCodeData,
+    ReportData,
+    SupportingDocumentData,
     TelnyxClient,
     get_client,
 )
@@ -204,7 +204,7 @@ def test_get_portout_parses_every_field(telnyx_client, telnyx_api):
     portout = telnyx_client.get_portout(PID)
 
     assert route.called
-    assert portout == Portout(
+    assert portout == PortoutData(
         id=PID,
         record_type="portout",
         phone_numbers=["+35312345678"],
@@ -240,26 +240,26 @@ def test_portout_tolerates_nulls_garbage_and_unknown_status(caplog):
     telnyx_types._warned.clear()
     caplog.set_level(logging.WARNING, logger="portouts.telnyx")
     nulls = dict.fromkeys(portout_json())
-    empty = Portout.from_api({**nulls, "status": "on-hold", "foc_date": "not a date"})
+    empty = PortoutData.from_api({**nulls, "status": "on-hold", "foc_date": "not a date"})
     assert empty.status == "on-hold"
     assert empty.phone_numbers == [] and empty.lsr == []
     assert empty.foc_date is None and empty.rejection_code is None
     assert empty.host_messaging is False
-    Portout.from_api({"status": "on-hold"})
-    assert Portout.from_api({}).id is None
+    PortoutData.from_api({"status": "on-hold"})
+    assert PortoutData.from_api({}).id is None
     warnings = [r for r in caplog.records if "on-hold" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
     # naive timestamps are read as UTC; offsets are converted to UTC
-    assert Portout.from_api({"created_at": "2024-01-01T10:00:00"}).created_at == datetime(
+    assert PortoutData.from_api({"created_at": "2024-01-01T10:00:00"}).created_at == datetime(
         2024, 1, 1, 10, tzinfo=UTC
     )
-    assert Portout.from_api({"created_at": "2024-01-01T12:00:00+02:00"}).created_at == datetime(
+    assert PortoutData.from_api({"created_at": "2024-01-01T12:00:00+02:00"}).created_at == datetime(
         2024, 1, 1, 10, tzinfo=UTC
     )
 
 
 def test_types_are_frozen():
-    portout = Portout.from_api(portout_json())
+    portout = PortoutData.from_api(portout_json())
     with pytest.raises(AttributeError):
         portout.status = "authorized"  # type: ignore[misc]
 
@@ -318,8 +318,8 @@ def test_list_rejection_codes_with_code_and_code_in(telnyx_client, telnyx_api):
     route = telnyx_api.get(f"/portouts/rejections/{PID}").respond(200, json={"data": codes})
 
     assert telnyx_client.list_rejection_codes(PID) == [
-        RejectionCode(code=1001, description="Other", reason_required=True),
-        RejectionCode(code=1002, description="Invalid PIN", reason_required=False),
+        RejectionCodeData(code=1001, description="Other", reason_required=True),
+        RejectionCodeData(code=1002, description="Invalid PIN", reason_required=False),
     ]
     assert params_of(route) == {}
     telnyx_client.list_rejection_codes(PID, code=1002)
@@ -346,7 +346,7 @@ def test_comments_list_and_create(telnyx_client, telnyx_api):
     created = telnyx_api.post(f"/portouts/{PID}/comments").respond(201, json={"data": comment})
 
     assert telnyx_client.list_comments(PID) == [
-        PortoutComment(
+        CommentData(
             id="c1",
             body="This is a comment",
             user_id=None,
@@ -382,7 +382,7 @@ def test_supporting_documents_list_accepts_201_and_create(telnyx_client, telnyx_
 
     listed = telnyx_client.list_supporting_documents(PID)
     assert listed == [
-        SupportingDocument(
+        SupportingDocumentData(
             id=doc["id"],
             type="loa",
             document_id=doc["document_id"],
@@ -477,7 +477,7 @@ def test_list_events_page_and_get_event(telnyx_client, telnyx_api):
     assert page.meta.total_pages == 1 and not page.has_next
     event = telnyx_client.get_event(EVENT_ID)
     assert route.called
-    assert event == PortoutEvent(
+    assert event == EventData(
         id=EVENT_ID,
         event_type="portout.status_changed",
         portout_id=PID,
@@ -551,7 +551,7 @@ def test_create_and_get_report(telnyx_client, telnyx_api):
             "customer_reference__in": ["ref-1"],
         }
     )
-    assert report == PortoutReport(
+    assert report == ReportData(
         id="rep-1",
         report_type="export_portouts_csv",
         status="pending",
@@ -605,7 +605,7 @@ def test_upload_document_is_multipart(telnyx_client, telnyx_api):
         filename="loa.pdf", content=b"%PDF-1.4 letter", content_type="application/pdf"
     )
 
-    assert document == Document(
+    assert document == DocumentData(
         id=DOCUMENT["id"],
         filename="loa.pdf",
         content_type="application/pdf",

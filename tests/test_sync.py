@@ -195,7 +195,9 @@ def test_full_sync_refetches_details_of_changed_portouts_only(sandbox, client):
 
 def test_full_sync_flags_vanished_portouts_and_keeps_them(sandbox, client):
     sync.run_full_sync(client=client)
-    gone = sync.store_portout(telnyx.Portout.from_api(portout_json(id="gone-1", status="pending")))
+    gone = sync.store_portout(
+        telnyx.PortoutData.from_api(portout_json(id="gone-1", status="pending"))
+    )
     PortOut.objects.filter(id=gone.id).update(synced_at=timezone.now() - timedelta(days=1))
 
     run = sync.run_full_sync(client=client)
@@ -232,7 +234,9 @@ def short_listing(monkeypatch, client, keep: int = 0) -> None:
 def cached_gone(n: int, *, status: str = "pending") -> list[str]:
     """Port-outs in the cache (stored a day ago) that Telnyx answers 404 for."""
     ids = [f"gone-{i}" for i in range(n)]
-    sync.store_portouts(telnyx.Portout.from_api(portout_json(id=pid, status=status)) for pid in ids)
+    sync.store_portouts(
+        telnyx.PortoutData.from_api(portout_json(id=pid, status=status)) for pid in ids
+    )
     PortOut.objects.filter(id__in=ids).update(synced_at=timezone.now() - timedelta(days=1))
     return ids
 
@@ -273,7 +277,7 @@ def test_checks_by_id_are_capped_per_run_pending_first(sandbox, client, monkeypa
     sync.run_full_sync(client=client)
     PortOut.objects.update(synced_at=timezone.now() - timedelta(days=1))
     cached_gone(4, status="canceled")
-    sync.store_portouts([telnyx.Portout.from_api(portout_json(id="gone-p", status="pending"))])
+    sync.store_portouts([telnyx.PortoutData.from_api(portout_json(id="gone-p", status="pending"))])
     PortOut.objects.filter(id="gone-p").update(synced_at=timezone.now() - timedelta(days=1))
     short_listing(monkeypatch, client, keep=0)
     limit = PortOut.objects.filter(status="pending").count()  # every pending one, no more
@@ -454,7 +458,7 @@ def test_refresh_portout_stores_details_and_flags_vanished(sandbox, client):
     )
 
     PortOut.objects.filter(id=pid).update(id=pid)  # still there
-    sync.store_portout(telnyx.Portout.from_api(portout_json(id="not-in-telnyx")))
+    sync.store_portout(telnyx.PortoutData.from_api(portout_json(id="not-in-telnyx")))
     with pytest.raises(telnyx.NotFoundError):
         sync.refresh_portout("not-in-telnyx", client=client)
     assert PortOut.objects.get(id="not-in-telnyx").vanished_at is not None
@@ -464,23 +468,23 @@ def test_refresh_portout_stores_details_and_flags_vanished(sandbox, client):
 
 
 def test_storing_a_page_of_250_takes_a_constant_number_of_queries():
-    def page(n: int, prefix: str) -> tuple[list[telnyx.Portout], dict[str, sync.Details]]:
+    def page(n: int, prefix: str) -> tuple[list[telnyx.PortoutData], dict[str, sync.Details]]:
         items, details = [], {}
         for i in range(n):
             pid = f"{prefix}-{i}"
             items.append(
-                telnyx.Portout.from_api(
+                telnyx.PortoutData.from_api(
                     portout_json(id=pid, phone_numbers=[f"+1312555{i:04d}", f"+1773555{i:04d}"])
                 )
             )
             details[pid] = sync.Details(
-                comments=[telnyx.PortoutComment.from_api({"id": f"c-{pid}", "body": "hi"})],
+                comments=[telnyx.CommentData.from_api({"id": f"c-{pid}", "body": "hi"})],
                 documents=[
-                    telnyx.SupportingDocument.from_api(
+                    telnyx.SupportingDocumentData.from_api(
                         {"id": f"d-{pid}", "type": "loa", "document_id": "x"}
                     )
                 ],
-                rejection_codes=[telnyx.RejectionCode.from_api({"code": 1001})],
+                rejection_codes=[telnyx.RejectionCodeData.from_api({"code": 1001})],
             )
         return items, details
 
@@ -506,13 +510,13 @@ def test_storing_a_page_of_250_takes_a_constant_number_of_queries():
 def test_ported_out_at_is_when_the_status_first_became_ported():
     first = datetime(2025, 3, 1, 12, tzinfo=UTC)
     sync.store_portout(
-        telnyx.Portout.from_api(
+        telnyx.PortoutData.from_api(
             portout_json(id="p1", status="ported", updated_at=first.isoformat())
         )
     )
     later = first + timedelta(days=2)
     row = sync.store_portout(
-        telnyx.Portout.from_api(
+        telnyx.PortoutData.from_api(
             portout_json(id="p1", status="ported", updated_at=later.isoformat(), pon="X")
         )
     )
@@ -523,13 +527,13 @@ def test_ported_out_at_is_when_the_status_first_became_ported():
 def test_an_older_copy_does_not_overwrite_a_newer_one():
     new = datetime(2025, 3, 2, tzinfo=UTC)
     sync.store_portout(
-        telnyx.Portout.from_api(
+        telnyx.PortoutData.from_api(
             portout_json(id="p2", status="canceled", updated_at=new.isoformat())
         )
     )
     result = sync.store_portouts(
         [
-            telnyx.Portout.from_api(
+            telnyx.PortoutData.from_api(
                 portout_json(
                     id="p2", status="pending", updated_at=(new - timedelta(hours=1)).isoformat()
                 )
@@ -623,7 +627,7 @@ def test_a_database_error_in_a_batch_falls_back_to_row_by_row(monkeypatch, caplo
         return real(portouts, now, existing, details, read_began)
 
     monkeypatch.setattr(sync.store, "_write_batch", flaky)
-    items = [telnyx.Portout.from_api(portout_json(id=i)) for i in ("a", "bad", "c")]
+    items = [telnyx.PortoutData.from_api(portout_json(id=i)) for i in ("a", "bad", "c")]
     result = sync.store_portouts(items)
     assert sorted(PortOut.objects.values_list("id", flat=True)) == ["a", "c"]
     assert result.skipped == 1

@@ -24,7 +24,7 @@ from portouts.models import Report
 from portouts.reports import errors
 from portouts.reports.lifecycle import mark_completed, mark_failed, report_record
 from portouts.reports.storage import final_name, partial_file, save_complete
-from portouts.telnyx import APIError, NotFoundError, PortoutReport, TelnyxClient, get_client
+from portouts.telnyx import APIError, NotFoundError, ReportData, TelnyxClient, get_client
 
 TELNYX_REPORT_TYPE = "export_portouts_csv"
 
@@ -176,7 +176,7 @@ def _poll_one(report: Report, *, client: TelnyxClient, now: datetime) -> Outcome
 
 
 def telnyx_report_download(
-    report: Report, remote: PortoutReport, *, client: TelnyxClient | None = None
+    report: Report, remote: ReportData, *, client: TelnyxClient | None = None
 ) -> bool:
     """Stream a completed Telnyx report's document into storage; True when it is saved."""
     client = client or get_client()
@@ -206,7 +206,7 @@ def _count_csv_rows(path: str) -> int:
 
 @dataclass(frozen=True)
 class TelnyxReportList:
-    reports: list[PortoutReport]
+    reports: list[ReportData]
     error: str = ""
 
 

@@ -37,7 +37,7 @@ from portouts.telnyx import (
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
-    Portout,
+    PortoutData,
     TelnyxClient,
     failure_sentence,
 )
@@ -199,7 +199,7 @@ def _decided_message(wanted: rules.Wanted, portout: PortOut) -> str:
     )
 
 
-def _decided(action: ReviewAction, answer: Portout, wanted: rules.Wanted) -> ReviewResult:
+def _decided(action: ReviewAction, answer: PortoutData, wanted: rules.Wanted) -> ReviewResult:
     portout = sync.store_portout(answer)
     message = _decided_message(wanted, portout)
     return review_action_succeed(action, message, dict(answer.raw), portout=portout)

@@ -30,7 +30,7 @@ def _without_nul(value: Any) -> Any:
 
 
 def store_events(
-    events: Iterable[telnyx.PortoutEvent], *, source: str = PortOutEvent.Source.API
+    events: Iterable[telnyx.EventData], *, source: str = PortOutEvent.Source.API
 ) -> list[str]:
     """Insert events not stored yet (idempotent on id); return the ids that were new."""
     rows: dict[str, PortOutEvent] = {}

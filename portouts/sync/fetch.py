@@ -87,13 +87,13 @@ class _Api:
 
     def get_portouts(
         self, ids: list[str], *, pool: ThreadPoolExecutor | None
-    ) -> tuple[dict[str, telnyx.Portout], list[str], list[str]]:
+    ) -> tuple[dict[str, telnyx.PortoutData], list[str], list[str]]:
         """Read port-outs one by one, concurrently: (found, gone = answered 404, failed =
         any other error, logged). Never raises for one id: the caller decides what an
         unanswered id means."""
         submit = pool.submit if pool is not None else _run_now
         jobs = [(pid, submit(self.call, self.client.get_portout, pid)) for pid in ids]
-        found: dict[str, telnyx.Portout] = {}
+        found: dict[str, telnyx.PortoutData] = {}
         gone: list[str] = []
         failed: list[str] = []
         for pid, future in jobs:
@@ -107,7 +107,7 @@ class _Api:
         return found, gone, failed
 
 
-def _full_plan(portout: telnyx.Portout) -> set[str]:
+def _full_plan(portout: telnyx.PortoutData) -> set[str]:
     """Everything about a port-out: comments, documents, and codes while it is pending."""
     kinds = {"comments", "documents"}
     if portout.status == PortOutStatus.PENDING:

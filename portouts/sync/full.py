@@ -143,7 +143,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
     started = timezone.now()
     resumed = _resumed_since(state.run, started)
 
-    def fetch_portouts(number: int) -> telnyx.Page[telnyx.Portout]:
+    def fetch_portouts(number: int) -> telnyx.Page[telnyx.PortoutData]:
         return api.call(api.client.list_portouts_page, page_number=number)
 
     fetch = listing_page(fetch_portouts)
@@ -198,7 +198,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
 
 def _needs_read(
     pid: str,
-    listed: telnyx.Portout,
+    listed: telnyx.PortoutData,
     prev: _Existing | None,
     reread_before: datetime,
     late_events: set[str],
@@ -229,7 +229,7 @@ def _events_after_read(ids: Sequence[str], existing: dict[str, _Existing]) -> se
 
 def _store_page(
     state: _Run,
-    items: Sequence[telnyx.Portout],
+    items: Sequence[telnyx.PortoutData],
     detail_pool: ThreadPoolExecutor | None,
     *,
     now: datetime,

@@ -92,7 +92,7 @@ def owed_reads(limit: int = READ_LIMIT) -> list[str]:
 def _store_events_since(state: _Run, since: datetime) -> list[datetime | None]:
     """Store the events Telnyx lists since `since` (new ones unprocessed); their times."""
     api = state.api
-    events: dict[str, telnyx.PortoutEvent] = {}
+    events: dict[str, telnyx.EventData] = {}
     for page in _each_page(
         lambda number: api.call(
             api.client.list_events_page, page_number=number, created_at_gte=since
@@ -105,10 +105,10 @@ def _store_events_since(state: _Run, since: datetime) -> list[datetime | None]:
     return [e.created_at for e in events.values()]
 
 
-def _inserted_since(state: _Run, since: datetime) -> dict[str, telnyx.Portout]:
+def _inserted_since(state: _Run, since: datetime) -> dict[str, telnyx.PortoutData]:
     """Port-outs inserted since `since` (newest first, usually a single page)."""
     api = state.api
-    listed: dict[str, telnyx.Portout] = {}
+    listed: dict[str, telnyx.PortoutData] = {}
     for page in _each_page(
         lambda number: api.call(
             api.client.list_portouts_page, page_number=number, inserted_at_gte=since

@@ -82,7 +82,7 @@ def refresh_portout(
     """
     api = _Api(client or telnyx.get_client())
     if details:
-        events: list[telnyx.PortoutEvent] = []
+        events: list[telnyx.EventData] = []
         for page in _each_page(
             lambda number: api.call(
                 api.client.list_events_page, page_number=number, portout_id=portout_id

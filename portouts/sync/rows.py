@@ -112,7 +112,7 @@ class _Existing:
     details_stale: bool = False
 
 
-def _build_row(p: telnyx.Portout, prev: _Existing | None, now: datetime) -> PortOut | None:
+def _build_row(p: telnyx.PortoutData, prev: _Existing | None, now: datetime) -> PortOut | None:
     """A PortOut instance from an API object, or None (logged) when it cannot be stored."""
     if not p.id:
         logger.warning("Skipping a port-out without an id: %.200r", p.raw)
@@ -164,7 +164,7 @@ def _build_row(p: telnyx.Portout, prev: _Existing | None, now: datetime) -> Port
     return row
 
 
-def _comment_row(portout_id: str, c: telnyx.PortoutComment) -> Comment | None:
+def _comment_row(portout_id: str, c: telnyx.CommentData) -> Comment | None:
     if not c.id:
         logger.warning("Port-out %s: skipping a comment without an id", portout_id)
         return None
@@ -186,7 +186,7 @@ def _comment_row(portout_id: str, c: telnyx.PortoutComment) -> Comment | None:
     )
 
 
-def _document_row(portout_id: str, d: telnyx.SupportingDocument) -> SupportingDocument | None:
+def _document_row(portout_id: str, d: telnyx.SupportingDocumentData) -> SupportingDocument | None:
     if not d.id:
         logger.warning("Port-out %s: skipping a supporting document without an id", portout_id)
         return None
@@ -203,7 +203,7 @@ def _document_row(portout_id: str, d: telnyx.SupportingDocument) -> SupportingDo
     )
 
 
-def _code_rows(portout_id: str, codes: Iterable[telnyx.RejectionCode]) -> list[RejectionCode]:
+def _code_rows(portout_id: str, codes: Iterable[telnyx.RejectionCodeData]) -> list[RejectionCode]:
     rows: dict[int, RejectionCode] = {}
     for c in codes:
         if c.code is None:

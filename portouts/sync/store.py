@@ -73,9 +73,9 @@ class Details:
     pending); a port-out whose read failed is marked `details_stale` instead.
     """
 
-    comments: list[telnyx.PortoutComment] | None = None
-    documents: list[telnyx.SupportingDocument] | None = None
-    rejection_codes: list[telnyx.RejectionCode] | None = None
+    comments: list[telnyx.CommentData] | None = None
+    documents: list[telnyx.SupportingDocumentData] | None = None
+    rejection_codes: list[telnyx.RejectionCodeData] | None = None
 
 
 def _existing(ids: Iterable[str]) -> dict[str, _Existing]:
@@ -107,7 +107,7 @@ def _is_changed(row: PortOut, prev: _Existing | None) -> bool:
 
 
 def store_portouts(
-    portouts: Iterable[telnyx.Portout], *, now: datetime | None = None
+    portouts: Iterable[telnyx.PortoutData], *, now: datetime | None = None
 ) -> StoreResult:
     """Upsert port-outs (and their PortOutNumber rows) in bulk, a few queries per batch.
 
@@ -116,7 +116,7 @@ def store_portouts(
     """
     now = now or timezone.now()
     result = StoreResult()
-    batch: list[telnyx.Portout] = []
+    batch: list[telnyx.PortoutData] = []
     for portout in portouts:
         batch.append(portout)
         if len(batch) >= BATCH_SIZE:
@@ -128,7 +128,7 @@ def store_portouts(
 
 
 def _store_batch(
-    portouts: Sequence[telnyx.Portout],
+    portouts: Sequence[telnyx.PortoutData],
     now: datetime,
     details: dict[str, Details] | None = None,
     existing: dict[str, _Existing] | None = None,
@@ -142,7 +142,7 @@ def _store_batch(
     a time so one bad row does not lose the rest of the page.
     """
     # Last occurrence wins: a page shift while listing can repeat an id.
-    unique: dict[str, telnyx.Portout] = {}
+    unique: dict[str, telnyx.PortoutData] = {}
     skipped = 0
     for p in portouts:
         if p.id:
@@ -185,7 +185,7 @@ def _older_than_held(row: PortOut, prev: _Existing | None, now: datetime) -> boo
 
 
 def _rows_to_write(
-    portouts: Sequence[telnyx.Portout], now: datetime, existing: dict[str, _Existing]
+    portouts: Sequence[telnyx.PortoutData], now: datetime, existing: dict[str, _Existing]
 ) -> tuple[list[PortOut], list[str], StoreResult]:
     """The rows to upsert, the ids whose numbers changed, and the counts."""
     result = StoreResult()
@@ -221,7 +221,7 @@ def _rows_to_write(
 
 
 def _write_batch(
-    portouts: Sequence[telnyx.Portout],
+    portouts: Sequence[telnyx.PortoutData],
     now: datetime,
     existing: dict[str, _Existing],
     details: dict[str, Details],
@@ -326,7 +326,7 @@ def mark_details_stale(portout_ids: Iterable[str]) -> int:
     return PortOut.objects.filter(id__in=ids).update(details_stale=True) if ids else 0
 
 
-def store_portout(portout: telnyx.Portout) -> PortOut:
+def store_portout(portout: telnyx.PortoutData) -> PortOut:
     """Store one port-out (same rules as `store_portouts`) and return the row."""
     if not portout.id:
         raise ValueError("A port-out without an id cannot be stored.")
@@ -341,21 +341,23 @@ def _require_portout(portout_id: str) -> bool:
     return False
 
 
-def store_comments(portout_id: str, comments: Iterable[telnyx.PortoutComment]) -> None:
+def store_comments(portout_id: str, comments: Iterable[telnyx.CommentData]) -> None:
     """Upsert the comments of one port-out (comments are never deleted in Telnyx)."""
     if _require_portout(portout_id):
         rows = [r for c in comments if (r := _comment_row(portout_id, c)) is not None]
         _upsert(Comment, rows, _COMMENT_FIELDS)
 
 
-def store_supporting_documents(portout_id: str, docs: Iterable[telnyx.SupportingDocument]) -> None:
+def store_supporting_documents(
+    portout_id: str, docs: Iterable[telnyx.SupportingDocumentData]
+) -> None:
     """Upsert the supporting documents of one port-out."""
     if _require_portout(portout_id):
         rows = [r for d in docs if (r := _document_row(portout_id, d)) is not None]
         _upsert(SupportingDocument, rows, _DOCUMENT_FIELDS)
 
 
-def store_rejection_codes(portout_id: str, codes: Iterable[telnyx.RejectionCode]) -> None:
+def store_rejection_codes(portout_id: str, codes: Iterable[telnyx.RejectionCodeData]) -> None:
     """Replace the set of rejection codes Telnyx accepts for one port-out."""
     if _require_portout(portout_id):
         rows = _code_rows(portout_id, codes)

@@ -40,15 +40,15 @@ from .errors import (
 from .query import encode_query, to_utc_datetime
 from .retry import RetryPolicy
 from .types import (
-    Document,
+    CommentData,
+    DocumentData,
+    EventData,
     Page,
     PageMeta,
-    Portout,
-    PortoutComment,
-    PortoutEvent,
-    PortoutReport,
-    RejectionCode,
-    SupportingDocument,
+    PortoutData,
+    RejectionCodeData,
+    ReportData,
+    SupportingDocumentData,
     walk_pages,
 )
 
@@ -489,7 +489,7 @@ class TelnyxClient:
 
     def list_portouts(
         self, *, page_size: int | None = None, **filters: Unpack[PortoutFilters]
-    ) -> Iterator[Portout]:
+    ) -> Iterator[PortoutData]:
         """Every port-out matching the filters, across all pages.
 
         Dates accept datetime/date/str; a date used as an upper bound (`*_lte`)
@@ -497,7 +497,7 @@ class TelnyxClient:
         """
         query = _portout_query(filters)
         return self._iterate(
-            lambda n: self._page("/portouts", query, Portout.from_api, n, page_size)
+            lambda n: self._page("/portouts", query, PortoutData.from_api, n, page_size)
         )
 
     def list_portouts_page(
@@ -506,14 +506,14 @@ class TelnyxClient:
         page_number: int = 1,
         page_size: int | None = None,
         **filters: Unpack[PortoutFilters],
-    ) -> Page[Portout]:
+    ) -> Page[PortoutData]:
         """One page of port-outs with its meta (for paginated tables)."""
         query = _portout_query(filters)
-        return self._page("/portouts", query, Portout.from_api, page_number, page_size)
+        return self._page("/portouts", query, PortoutData.from_api, page_number, page_size)
 
-    def get_portout(self, portout_id: str) -> Portout:
+    def get_portout(self, portout_id: str) -> PortoutData:
         path = f"/portouts/{_segment(portout_id, 'portout_id')}"
-        return Portout.from_api(self._get_object("GET", path))
+        return PortoutData.from_api(self._get_object("GET", path))
 
     def update_portout_status(
         self,
@@ -523,7 +523,7 @@ class TelnyxClient:
         reason: str,
         host_messaging: bool = False,
         rejection_code: int | None = None,
-    ) -> Portout:
+    ) -> PortoutData:
         """Authorize or reject a pending port-out.
 
         `rejection_code` is sent as an extra body field when rejecting: the Telnyx
@@ -537,11 +537,11 @@ class TelnyxClient:
         if rejection_code is not None:
             body["rejection_code"] = int(rejection_code)
         path = f"/portouts/{_segment(portout_id, 'portout_id')}/{status}"
-        return Portout.from_api(self._get_object("PATCH", path, json=body))
+        return PortoutData.from_api(self._get_object("PATCH", path, json=body))
 
     def list_rejection_codes(
         self, portout_id: str, *, code: int | None = None, code_in: Sequence[int] | None = None
-    ) -> list[RejectionCode]:
+    ) -> list[RejectionCodeData]:
         """Rejection codes Telnyx accepts for this port-out (not paginated)."""
         if code is not None and code_in is not None:
             raise ValueError("pass code or code_in, not both")
@@ -552,28 +552,28 @@ class TelnyxClient:
             filters["code"] = {"in": [int(c) for c in code_in]}
         path = f"/portouts/rejections/{_segment(portout_id, 'portout_id')}"
         params = {"filter": filters} if filters else None
-        return [RejectionCode.from_api(d) for d in self._get_list("GET", path, params=params)]
+        return [RejectionCodeData.from_api(d) for d in self._get_list("GET", path, params=params)]
 
-    def list_comments(self, portout_id: str) -> list[PortoutComment]:
+    def list_comments(self, portout_id: str) -> list[CommentData]:
         path = f"/portouts/{_segment(portout_id, 'portout_id')}/comments"
-        return [PortoutComment.from_api(d) for d in self._get_list("GET", path)]
+        return [CommentData.from_api(d) for d in self._get_list("GET", path)]
 
-    def create_comment(self, portout_id: str, *, body: str) -> PortoutComment:
+    def create_comment(self, portout_id: str, *, body: str) -> CommentData:
         """Post a comment. Not retried once sent: a retry could post it twice."""
         if not body or not body.strip():
             raise ValueError("comment body is empty")
         path = f"/portouts/{_segment(portout_id, 'portout_id')}/comments"
         data = self._get_object("POST", path, json={"body": body}, retry="not_sent")
-        return PortoutComment.from_api(data)
+        return CommentData.from_api(data)
 
-    def list_supporting_documents(self, portout_id: str) -> list[SupportingDocument]:
+    def list_supporting_documents(self, portout_id: str) -> list[SupportingDocumentData]:
         """Documents attached to a port-out (Telnyx documents this GET as 201; any 2xx is fine)."""
         path = f"/portouts/{_segment(portout_id, 'portout_id')}/supporting_documents"
-        return [SupportingDocument.from_api(d) for d in self._get_list("GET", path)]
+        return [SupportingDocumentData.from_api(d) for d in self._get_list("GET", path)]
 
     def create_supporting_documents(
         self, portout_id: str, *, documents: Sequence[tuple[str, str]]
-    ) -> list[SupportingDocument]:
+    ) -> list[SupportingDocumentData]:
         """Attach 1–10 uploaded documents, each `(type, document_id)` with type "loa"/"invoice"."""
         if not 1 <= len(documents) <= 10:
             raise ValueError("attach between 1 and 10 documents at a time")
@@ -586,16 +586,16 @@ class TelnyxClient:
             items.append({"type": doc_type, "document_id": str(document_id)})
         path = f"/portouts/{_segment(portout_id, 'portout_id')}/supporting_documents"
         data = self._get_list("POST", path, json={"documents": items}, retry="not_sent")
-        return [SupportingDocument.from_api(d) for d in data]
+        return [SupportingDocumentData.from_api(d) for d in data]
 
     # -- events -----------------------------------------------------------
 
     def list_events(
         self, *, page_size: int | None = None, **filters: Unpack[EventFilters]
-    ) -> Iterator[PortoutEvent]:
+    ) -> Iterator[EventData]:
         query = _event_query(filters)
         return self._iterate(
-            lambda n: self._page("/portouts/events", query, PortoutEvent.from_api, n, page_size)
+            lambda n: self._page("/portouts/events", query, EventData.from_api, n, page_size)
         )
 
     def list_events_page(
@@ -604,13 +604,13 @@ class TelnyxClient:
         page_number: int = 1,
         page_size: int | None = None,
         **filters: Unpack[EventFilters],
-    ) -> Page[PortoutEvent]:
+    ) -> Page[EventData]:
         query = _event_query(filters)
-        return self._page("/portouts/events", query, PortoutEvent.from_api, page_number, page_size)
+        return self._page("/portouts/events", query, EventData.from_api, page_number, page_size)
 
-    def get_event(self, event_id: str) -> PortoutEvent:
+    def get_event(self, event_id: str) -> EventData:
         path = f"/portouts/events/{_segment(event_id, 'event_id')}"
-        return PortoutEvent.from_api(self._get_object("GET", path))
+        return EventData.from_api(self._get_object("GET", path))
 
     def republish_event(self, event_id: str) -> None:
         """Ask Telnyx to deliver an event again (204). Safe to retry: it creates no new event."""
@@ -620,10 +620,10 @@ class TelnyxClient:
 
     def list_reports(
         self, *, page_size: int | None = None, **filters: Unpack[ReportFilters]
-    ) -> Iterator[PortoutReport]:
+    ) -> Iterator[ReportData]:
         query = _report_query(filters)
         return self._iterate(
-            lambda n: self._page("/portouts/reports", query, PortoutReport.from_api, n, page_size)
+            lambda n: self._page("/portouts/reports", query, ReportData.from_api, n, page_size)
         )
 
     def list_reports_page(
@@ -632,15 +632,13 @@ class TelnyxClient:
         page_number: int = 1,
         page_size: int | None = None,
         **filters: Unpack[ReportFilters],
-    ) -> Page[PortoutReport]:
+    ) -> Page[ReportData]:
         query = _report_query(filters)
-        return self._page(
-            "/portouts/reports", query, PortoutReport.from_api, page_number, page_size
-        )
+        return self._page("/portouts/reports", query, ReportData.from_api, page_number, page_size)
 
     def create_report(
         self, *, filters: Mapping[str, Any], report_type: str = "export_portouts_csv"
-    ) -> PortoutReport:
+    ) -> ReportData:
         """Start a report; poll `get_report` until `status == "completed"`.
 
         `filters` uses the API's keys (status__in, created_at__gt, created_at__lt,
@@ -649,11 +647,11 @@ class TelnyxClient:
         """
         body = {"report_type": report_type, "params": {"filters": _jsonable(filters)}}
         data = self._get_object("POST", "/portouts/reports", json=body, retry="not_sent")
-        return PortoutReport.from_api(data)
+        return ReportData.from_api(data)
 
-    def get_report(self, report_id: str) -> PortoutReport:
+    def get_report(self, report_id: str) -> ReportData:
         path = f"/portouts/reports/{_segment(report_id, 'report_id')}"
-        return PortoutReport.from_api(self._get_object("GET", path))
+        return ReportData.from_api(self._get_object("GET", path))
 
     # -- documents --------------------------------------------------------
 
@@ -664,7 +662,7 @@ class TelnyxClient:
         content: bytes,
         content_type: str,
         customer_reference: str | None = None,
-    ) -> Document:
+    ) -> DocumentData:
         """Upload a file (multipart) to Telnyx Documents.
 
         Attach it to a port-out soon: Telnyx deletes documents left unlinked for
@@ -685,11 +683,11 @@ class TelnyxClient:
             data=form,
             retry="not_sent",
         )
-        return Document.from_api(data)
+        return DocumentData.from_api(data)
 
-    def get_document(self, document_id: str) -> Document:
+    def get_document(self, document_id: str) -> DocumentData:
         path = f"/documents/{_segment(document_id, 'document_id')}"
-        return Document.from_api(self._get_object("GET", path))
+        return DocumentData.from_api(self._get_object("GET", path))
 
     def download_document(self, document_id: str) -> bytes:
         """The document's bytes, read into memory (use `stream_document` for big files)."""

@@ -1,4 +1,8 @@
-"""Typed, read-only views of Telnyx API objects.
+"""Typed, read-only views of Telnyx API objects (the wire types).
+
+Their names end in `Data` (`PortoutData`, `CommentData`, `SupportingDocumentData`,
+`RejectionCodeData`, `EventData`, ...) so that they are never mistaken for the models of
+the cache (`PortOut`, `Comment`, `SupportingDocument`, `RejectionCode`, `PortOutEvent`).
 
 Every type is a frozen dataclass built with `from_api(dict)`. Parsing is
 deliberately forgiving: Telnyx adds fields and sends nulls, and a dashboard
@@ -25,15 +29,15 @@ __all__ = [
     "KNOWN_EVENT_TYPES",
     "PORTOUT_STATUSES",
     "REPORT_STATUSES",
-    "Document",
+    "DocumentData",
     "Page",
     "PageMeta",
-    "Portout",
-    "PortoutComment",
-    "PortoutEvent",
-    "PortoutReport",
-    "RejectionCode",
-    "SupportingDocument",
+    "PortoutData",
+    "CommentData",
+    "EventData",
+    "ReportData",
+    "RejectionCodeData",
+    "SupportingDocumentData",
     "WebhookEvent",
     "parse_datetime",
 ]
@@ -135,7 +139,7 @@ def _raw_field() -> Any:
 
 
 @dataclass(frozen=True)
-class Portout:
+class PortoutData:
     """A port-out order (`PortoutDetails`)."""
 
     id: str | None = None
@@ -203,7 +207,7 @@ class Portout:
 
 
 @dataclass(frozen=True)
-class PortoutComment:
+class CommentData:
     """A comment on a port-out; `user_id` is None when Telnyx staff wrote it."""
 
     id: str | None = None
@@ -229,7 +233,7 @@ class PortoutComment:
 
 
 @dataclass(frozen=True)
-class SupportingDocument:
+class SupportingDocumentData:
     """A document (LOA or invoice) attached to a port-out (`PortOutSupportingDocument`)."""
 
     id: str | None = None
@@ -257,7 +261,7 @@ class SupportingDocument:
 
 
 @dataclass(frozen=True)
-class RejectionCode:
+class RejectionCodeData:
     """A rejection reason allowed for one port-out (`PortoutRejection`)."""
 
     code: int | None = None
@@ -277,7 +281,7 @@ class RejectionCode:
 
 
 @dataclass(frozen=True)
-class PortoutEvent:
+class EventData:
     """An event from the Events API (not a webhook delivery: see `WebhookEvent`)."""
 
     id: str | None = None
@@ -312,7 +316,7 @@ class PortoutEvent:
 
 
 @dataclass(frozen=True)
-class PortoutReport:
+class ReportData:
     """A port-out report; `document_id` is set once `status` is "completed"."""
 
     id: str | None = None
@@ -346,7 +350,7 @@ class PortoutReport:
 
 
 @dataclass(frozen=True)
-class Document:
+class DocumentData:
     """A file in the Telnyx Documents service (`DocServiceDocument`); `size` in bytes."""
 
     id: str | None = None
