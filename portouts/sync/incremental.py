@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -89,16 +90,18 @@ def owed_reads(limit: int = READ_LIMIT) -> list[str]:
     return list(owed)[:limit]
 
 
+def _listed[T](state: _Run, method: Callable[..., telnyx.Page[T]], **filters: Any) -> dict[str, T]:
+    """Every item of a listing, by id, across its pages."""
+    api = state.api
+    items: dict[str, T] = {}
+    for page in _each_page(lambda number: api.call(method, page_number=number, **filters)):
+        items.update((i.id, i) for i in page.data if getattr(i, "id", None))  # type: ignore[attr-defined]
+    return items
+
+
 def _store_events_since(state: _Run, since: datetime) -> list[datetime | None]:
     """Store the events Telnyx lists since `since` (new ones unprocessed); their times."""
-    api = state.api
-    events: dict[str, telnyx.EventData] = {}
-    for page in _each_page(
-        lambda number: api.call(
-            api.client.list_events_page, page_number=number, created_at_gte=since
-        )
-    ):
-        events.update((e.id, e) for e in page.data if e.id)
+    events = _listed(state, state.api.client.list_events_page, created_at_gte=since)
     state.count("events", len(events))
     with transaction.atomic():
         store_events(events.values())
@@ -107,15 +110,7 @@ def _store_events_since(state: _Run, since: datetime) -> list[datetime | None]:
 
 def _inserted_since(state: _Run, since: datetime) -> dict[str, telnyx.PortoutData]:
     """Port-outs inserted since `since` (newest first, usually a single page)."""
-    api = state.api
-    listed: dict[str, telnyx.PortoutData] = {}
-    for page in _each_page(
-        lambda number: api.call(
-            api.client.list_portouts_page, page_number=number, inserted_at_gte=since
-        )
-    ):
-        listed.update((p.id, p) for p in page.data if p.id)
-    return listed
+    return _listed(state, state.api.client.list_portouts_page, inserted_at_gte=since)
 
 
 def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | None]:
