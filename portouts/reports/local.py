@@ -23,6 +23,7 @@ from portouts.reports.filters import filter_errors, filtered_portouts, filters_f
 from portouts.reports.lifecycle import expiry, mark_completed, mark_failed, report_record
 from portouts.reports.storage import delete_file, final_name, partial_file, save_complete
 from portouts.reports.telnyx import telnyx_report_resume
+from portouts.tasks import export_report_task
 from portouts.telnyx import TelnyxClient
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ def report_request_local(*, user: Any, query: str) -> Report:
 
 
 def _queue_export(report: Report) -> None:
-    from portouts.tasks import export_report_task
-
     report_id = str(report.pk)
 
     def queue() -> None:
@@ -56,7 +55,7 @@ def _queue_export(report: Report) -> None:
                 status=Report.Status.FAILED, finished_at=timezone.now(), error=errors.NOT_QUEUED
             )
 
-    transaction.on_commit(queue)
+    transaction.on_commit(queue, robust=True)
 
 
 def report_run_local_export(*, report_id: str | uuid.UUID) -> Report | None:
