@@ -60,8 +60,12 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "portouts",
-    "telnyx_sandbox",
 ]
+# The local Telnyx sandbox (`manage.py telnyx_sandbox`, which `make demo` runs) is a
+# development tool: installed with DEBUG on, or where SANDBOX_ENABLED asks for it.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("telnyx_sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

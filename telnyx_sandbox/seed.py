@@ -8,6 +8,11 @@ style of NPAC SPIDs, not an authoritative registry.
 
 Seeding is plain attribute work with one `random.Random`: 100,000 port-outs load in a
 few seconds. Documents render their PDF bytes lazily on first access.
+
+Most of its length is that sample vocabulary (names, places, carriers, comments), one
+value a line. It builds records (entities) only: `seed_state` hands each port-out's
+history to the state's bulk `load`, and the state calls `random_portout` for new
+port-outs, so the state depends on seeding and not the other way round.
 """
 
 from __future__ import annotations
@@ -15,22 +20,23 @@ from __future__ import annotations
 import gc
 import itertools
 import random
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
-from .pdf import simple_pdf
-from .state import (
+from .entities import (
     REJECTION_CATALOG,
     STATUSES,
     Comment,
     Document,
     Event,
     PortOut,
-    SandboxState,
+    PortoutHistory,
     SupportingDocument,
     iso,
     normalize_number,
     to_ts,
 )
+from .pdf import simple_pdf
 
 __all__ = ["random_portout", "seed_state"]
 
@@ -382,7 +388,7 @@ def _postal(g: _Gen, country: str, prefix: str) -> str:
     return f"{prefix} {g.int(1, 9)}{g.pick('ABCEGHJKLMNPRSTVWXYZ')}{g.int(1, 9)}"
 
 
-def _base_portout(state: SandboxState, g: _Gen, created: float, country: str | None) -> PortOut:
+def _base_portout(g: _Gen, created: float, country: str | None, support_key: str) -> PortOut:
     country = country or ("CA" if g.r() < 0.18 else "US")
     if country == "CA":
         city, region, prefix, area_codes = g.pick(CA_LOCATIONS)
@@ -403,7 +409,7 @@ def _base_portout(state: SandboxState, g: _Gen, created: float, country: str | N
         _postal(g, country, prefix),
         f"{g.int(1, 9899)} {g.pick(STREETS)} {g.pick(STREET_KINDS)}",
         f"{pon_prefix}{g.int(10_000_000, 99_999_999)}",
-        state.next_support_key(),
+        support_key,
         "pending",
         created,
         created,
@@ -427,10 +433,10 @@ _ALIASES = {
 
 
 def random_portout(
-    state: SandboxState,
     rng: random.Random | None,
     *,
     now: float,
+    support_key: str,
     overrides: dict[str, Any] | None = None,
 ) -> PortOut:
     """A fresh port-out as the gaining carrier files it (status pending unless overridden).
@@ -438,7 +444,8 @@ def random_portout(
     Overrides use PortOut field names; `created_at`, `foc_date`, `requested_foc_date` and
     `ported_out_at` are accepted as datetimes or ISO strings."""
     overrides = {_ALIASES.get(k, k): v for k, v in (overrides or {}).items()}
-    po = _base_portout(state, _Gen(rng or _default_rng), now, overrides.pop("country_code", None))
+    country = overrides.pop("country_code", None)
+    po = _base_portout(_Gen(rng or _default_rng), now, country, support_key)
     for name, value in overrides.items():
         if name not in PortOut.__dataclass_fields__ or name in ("json_cache", "version"):
             raise TypeError(f"unknown port-out field {name!r}")
@@ -495,7 +502,22 @@ def lsr_pdf(po: PortOut) -> bytes:
     return simple_pdf("Local Service Request", lines)
 
 
-def seed_state(state: SandboxState, count: int, seed: int = 1) -> None:
+class SeedTarget(Protocol):
+    """What seeding needs of the state (SandboxState), named here so that this module
+    imports only the entities."""
+
+    reject_delay: float
+
+    def clear(self) -> None: ...
+
+    def now(self) -> float: ...
+
+    def next_support_key(self) -> str: ...
+
+    def load(self, histories: Iterable[PortoutHistory]) -> None: ...
+
+
+def seed_state(state: SeedTarget, count: int, seed: int = 1) -> None:
     """Replace the state's data with `count` port-outs and their full history.
 
     The cyclic GC is paused while loading (hundreds of thousands of small objects would
@@ -505,11 +527,10 @@ def seed_state(state: SandboxState, count: int, seed: int = 1) -> None:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with state.lock:
-            now = state.now()
-            for _ in range(count):
-                _seed_one(state, g, now)
-            state.finish_bulk()
+        now = state.now()
+        state.load(
+            _seed_one(g, now, state.next_support_key(), state.reject_delay) for _ in range(count)
+        )
     finally:
         if was_enabled:
             gc.enable()
@@ -525,10 +546,13 @@ def _status(g: _Gen) -> str:
     return _STATUS_POPULATION[-1]
 
 
-def _seed_one(state: SandboxState, g: _Gen, now: float) -> None:
-    status = _status(g)
+def _timeline(
+    g: _Gen, status: str, now: float
+) -> tuple[float, float, list[tuple[float, str]], float | None]:
+    """(created, foc, [(time, status) after creation], ported_out) of a port-out that has
+    reached `status` by `now`."""
     between = g.between
-    history: list[tuple[float, str]] = []  # (time, status) after creation
+    history: list[tuple[float, str]] = []
     ported_out: float | None = None
     if status == "pending":
         age = between(0.2, 47) * H if g.r() < 0.8 else between(48, 120) * H
@@ -561,7 +585,13 @@ def _seed_one(state: SandboxState, g: _Gen, now: float) -> None:
             at = max(at, history[-1][0] + H)
         history.append((at, "canceled"))
         foc = created + between(3, 10) * D
-    po = _base_portout(state, g, created, None)
+    return created, foc, history, ported_out
+
+
+def _seed_one(g: _Gen, now: float, support_key: str, reject_delay: float) -> PortoutHistory:
+    status = _status(g)
+    created, foc, history, ported_out = _timeline(g, status, now)
+    po = _base_portout(g, created, None, support_key)
     pid = po.id
     po.status = status
     po.foc_ts = po.requested_foc_ts = foc
@@ -573,71 +603,65 @@ def _seed_one(state: SandboxState, g: _Gen, now: float) -> None:
             po.reason = "Verified with the account owner."
         po.host_messaging = g.r() < 0.15
     po.updated_ts = history[-1][0] if history else created
-    state._index_portout(po, bulk=True)
 
-    events = state.events
-    order = state._event_order
-    by_type = state._events_by_type
-    mine: list[str] = []
-    state._events_by_portout[pid] = mine
-
-    def add(ev: Event) -> None:
-        events[ev.id] = ev
-        key = (ev.created_ts, ev.id)
-        order.append(key)
-        by_type[ev.event_type].append(key)
-        mine.append(ev.id)
-
-    add(Event(g.uuid(), STATUS_CHANGED, pid, created, "pending"))
+    events = [Event(g.uuid(), STATUS_CHANGED, pid, created, "pending")]
     for at, new_status in history:
         reason = po.reason if new_status in ("rejected-pending", "rejected") else None
-        add(Event(g.uuid(), STATUS_CHANGED, pid, at, new_status, reason))
+        events.append(Event(g.uuid(), STATUS_CHANGED, pid, at, new_status, reason))
     if status in ("pending", "authorized", "rejected-pending") and g.r() < 0.15:
-        at = between(created, now)
+        at = g.between(created, now)
         if status == "authorized":
-            po.requested_foc_ts = foc - between(1, 3) * D
+            po.requested_foc_ts = foc - g.between(1, 3) * D
         else:
-            po.foc_ts = foc + between(1, 3) * D
-        add(Event(g.uuid(), FOC_CHANGED, pid, at, foc_ts=po.foc_ts))
+            po.foc_ts = foc + g.between(1, 3) * D
+        events.append(Event(g.uuid(), FOC_CHANGED, pid, at, foc_ts=po.foc_ts))
         po.updated_ts = max(po.updated_ts, at)
-    if g.r() < 0.4:
-        comments: list[Comment] = []
-        state.comments[pid] = comments
-        for _ in range(g.int(1, 4)):
-            at = between(created, now)
-            staff = g.r() < 0.5
-            user = None if staff else g.pick(TEAM_USERS)
-            body = g.pick(STAFF_COMMENTS if staff else USER_COMMENTS)
-            comment = Comment(g.uuid(), pid, body, user, at)
-            comments.append(comment)
-            add(
-                Event(
-                    g.uuid(),
-                    NEW_COMMENT,
-                    pid,
-                    at,
-                    comment_id=comment.id,
-                    comment_body=body,
-                    comment_user_id=user,
-                )
-            )
-    if g.r() < 0.12:
-        docs: list[SupportingDocument] = []
-        state.supporting_documents[pid] = docs
-        for kind in ("loa", "invoice")[: g.int(1, 2)]:
-            at = between(created, now)
-            doc = Document(
-                id=g.uuid(),
-                filename=f"{kind}-{po.support_key}.pdf",
-                content_type="application/pdf",
-                created_ts=at,
-                status="verified",
-                render=_document_render(kind, po),
-            )
-            state.documents[doc.id] = doc
-            docs.append(SupportingDocument(g.uuid(), pid, kind, doc.id, at))
+    comments = _comments(g, po, now, events) if g.r() < 0.4 else []
+    documents = _documents(g, po, now) if g.r() < 0.12 else []
+    due: float | None = None
     if status == "authorized":
-        state._due.append((po.foc_ts, next(state._seq), "port", pid, 0))
+        due = po.foc_ts
     elif status == "rejected-pending":
-        due = now + between(0.1, 1.0) * state.reject_delay
-        state._due.append((due, next(state._seq), "reject", pid, po.version))
+        due = now + g.between(0.1, 1.0) * reject_delay
+    return PortoutHistory(po, events, comments, documents, due)
+
+
+def _comments(g: _Gen, po: PortOut, now: float, events: list[Event]) -> list[Comment]:
+    """1 to 4 comments from both sides since creation, each with its event in `events`."""
+    comments: list[Comment] = []
+    for _ in range(g.int(1, 4)):
+        at = g.between(po.created_ts, now)
+        staff = g.r() < 0.5
+        user = None if staff else g.pick(TEAM_USERS)
+        body = g.pick(STAFF_COMMENTS if staff else USER_COMMENTS)
+        comment = Comment(g.uuid(), po.id, body, user, at)
+        comments.append(comment)
+        events.append(
+            Event(
+                g.uuid(),
+                NEW_COMMENT,
+                po.id,
+                at,
+                comment_id=comment.id,
+                comment_body=body,
+                comment_user_id=user,
+            )
+        )
+    return comments
+
+
+def _documents(g: _Gen, po: PortOut, now: float) -> list[tuple[SupportingDocument, Document]]:
+    """An LOA, sometimes with an invoice, attached since creation (PDFs rendered lazily)."""
+    attached: list[tuple[SupportingDocument, Document]] = []
+    for kind in ("loa", "invoice")[: g.int(1, 2)]:
+        at = g.between(po.created_ts, now)
+        doc = Document(
+            id=g.uuid(),
+            filename=f"{kind}-{po.support_key}.pdf",
+            content_type="application/pdf",
+            created_ts=at,
+            status="verified",
+            render=_document_render(kind, po),
+        )
+        attached.append((SupportingDocument(g.uuid(), po.id, kind, doc.id, at), doc))
+    return attached

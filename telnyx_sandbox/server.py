@@ -3,7 +3,9 @@
 `SandboxServer(...).start()` binds a `ThreadingHTTPServer` (port 0 = a free port), starts
 the scheduler, webhook and optional traffic threads and returns the base URL ending in
 `/v2`. `.stop()` shuts everything down. Tests use it in-process; the management command
-runs it in the foreground.
+runs it in the foreground. It is long because it holds one short handler per Telnyx
+operation (the 14 port-out calls and the Documents API) beside the lifecycle and the
+request handler they share; the data and its rules are behind `SandboxState`.
 """
 
 from __future__ import annotations
@@ -25,20 +27,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import SandboxError, error_body
-from .faults import FAULT_OPTIONS, FaultInjector
-from .params import Query
-from .seed import lsr_pdf, seed_state
-from .state import (
+from .entities import (
     ACCOUNT_USER_ID,
     EVENT_TYPES,
     REPORT_STATUSES,
     REPORT_TYPES,
     STATUSES,
-    PortoutFilter,
-    SandboxState,
-    _dumps,
+    dumps,
 )
+from .errors import SandboxError, error_body
+from .faults import FAULT_OPTIONS, FaultInjector
+from .filters import PortoutFilter
+from .params import Query
+from .seed import lsr_pdf, seed_state
+from .state import SandboxState
 from .traffic import TrafficGenerator
 from .webhooks import WebhookDispatcher, load_private_key
 
@@ -89,7 +91,7 @@ class Response:
 
 
 def _json(status: int, obj: Any) -> Response:
-    return Response(status, _dumps(obj))
+    return Response(status, dumps(obj))
 
 
 def _data(obj: Any, status: int = 200) -> Response:
@@ -99,12 +101,12 @@ def _data(obj: Any, status: int = 200) -> Response:
 def _list(items: list[bytes], meta: dict[str, int] | None) -> Response:
     body = b'{"data":[' + b",".join(items) + b"]"
     if meta is not None:
-        body += b',"meta":' + _dumps(meta)
+        body += b',"meta":' + dumps(meta)
     return Response(200, body + b"}")
 
 
 def _error(err: SandboxError, headers: dict[str, str] | None = None) -> Response:
-    return Response(err.status, _dumps(error_body(err)), headers=headers)
+    return Response(err.status, dumps(error_body(err)), headers=headers)
 
 
 Handler = Callable[["Request"], Response]

@@ -11,8 +11,9 @@ import random
 import threading
 from collections.abc import Callable
 
+from .entities import PortOut
 from .seed import STAFF_COMMENTS, D, H
-from .state import PortOut, SandboxState
+from .state import SandboxState
 
 __all__ = ["TrafficGenerator"]
 

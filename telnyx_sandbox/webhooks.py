@@ -24,7 +24,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from .state import Event, SandboxState
+from .entities import Event
+from .state import SandboxState
 
 __all__ = ["DeliveryAttempt", "WebhookDispatcher", "load_private_key"]
 

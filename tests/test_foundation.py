@@ -163,7 +163,7 @@ def test_healthz_reports_database_cache_and_broker(client):
 
 def _production_env(**extra: str) -> dict[str, str]:
     # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a deployment never would.
-    unset = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    unset = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "SANDBOX_ENABLED"}
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         DEBUG="0",
@@ -204,6 +204,24 @@ def test_production_refuses_to_start_without_allowed_hosts():
     )
     assert result.returncode != 0
     assert "ALLOWED_HOSTS must list" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "installed"),
+    [({}, False), ({"SANDBOX_ENABLED": "1"}, True), ({"DEBUG": "1"}, True)],
+    ids=["production", "production-with-sandbox", "debug"],
+)
+def test_the_sandbox_command_exists_only_in_debug_or_when_enabled(extra, installed):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "help", "telnyx_sandbox"],
+        cwd=ROOT,
+        env=_production_env(**extra),
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode == 0) is installed, result.stdout + result.stderr
+    if not installed:
+        assert "Unknown command: 'telnyx_sandbox'" in result.stderr
 
 
 @pytest.mark.django_db
