@@ -2,7 +2,8 @@
 
 Worst case per webhook refresh: (1 + TELNYX_MAX_RETRIES) attempts for each of its requests
 (the port-out's event pages, the port-out, its comments, documents and, while pending, its
-rejection codes): 4 × 5 = 20 HTTP attempts with the defaults. The task is not retried by
+rejection codes): 4 × 5 = 20 HTTP attempts with the defaults and one page of events (a
+port-out has a handful of events; a page holds 250). The task is not retried by
 Celery on top: a refresh that fails leaves the port-out `details_stale` and its events
 unprocessed, and the next incremental sync (a minute later) reads it again.
 """

@@ -45,7 +45,7 @@ _PORTOUT_UPDATE_FIELDS = [
 
 @dataclass
 class StoreResult:
-    """What `store_portouts` did: counts, and which ids were new or changed."""
+    """What `store_portouts` did: counts, and the ids it stored (or found newer)."""
 
     created: int = 0
     updated: int = 0
@@ -53,7 +53,6 @@ class StoreResult:
     skipped: int = 0
     stale: int = 0
     stored_ids: list[str] = field(default_factory=list)
-    changed_ids: list[str] = field(default_factory=list)
 
     def add(self, other: StoreResult) -> None:
         self.created += other.created
@@ -62,7 +61,6 @@ class StoreResult:
         self.skipped += other.skipped
         self.stale += other.stale
         self.stored_ids.extend(other.stored_ids)
-        self.changed_ids.extend(other.changed_ids)
 
 
 @dataclass
@@ -213,8 +211,6 @@ def _rows_to_write(
             result.updated += 1
         else:
             result.unchanged += 1
-        if changed or prev is None or prev.details_synced_at is None:
-            result.changed_ids.append(row.id)
         if prev is None or prev.phone_numbers != row.phone_numbers:
             renumber.append(row.id)
     return rows, renumber, result
