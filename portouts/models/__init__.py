@@ -1,0 +1,32 @@
+"""The port-out app's models, one module per concern.
+
+`cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
+what the dashboard keeps of its own work. Callers import every model from here.
+"""
+
+from portouts.choices import EventType, PortOutStatus
+from portouts.models.cache import (
+    Comment,
+    PortOut,
+    PortOutEvent,
+    PortOutNumber,
+    PortOutQuerySet,
+    RejectionCode,
+    SupportingDocument,
+)
+from portouts.models.records import Report, ReviewAction, SyncRun
+
+__all__ = [
+    "Comment",
+    "EventType",
+    "PortOut",
+    "PortOutEvent",
+    "PortOutNumber",
+    "PortOutQuerySet",
+    "PortOutStatus",
+    "RejectionCode",
+    "Report",
+    "ReviewAction",
+    "SupportingDocument",
+    "SyncRun",
+]
