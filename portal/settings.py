@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portouts.context_processors.sync_status",
+                "portouts.context_processors.page_refresh",
             ],
         },
     },
@@ -259,6 +260,8 @@ TELNYX_WEBHOOK_TOLERANCE = env.int("TELNYX_WEBHOOK_TOLERANCE", default=300)
 REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 # Port-outs with less than this many hours left are highlighted as due soon.
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
+# Seconds between the refreshes of the queue, the list and a port-out's page.
+PAGE_REFRESH_SECONDS = env.int("PAGE_REFRESH_SECONDS", default=10)
 
 # --- Reports ------------------------------------------------------------------------------
 # Days a report and its file are kept (counted from the request).

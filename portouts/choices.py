@@ -80,10 +80,20 @@ class ReviewActionKind(models.TextChoices):
     REPUBLISH = "republish", "Republish event"
 
 
+class TimeLeft(models.TextChoices):
+    """Where a pending port-out stands in its response window: the queue's sections, in
+    the queue's order, and the list's "time left" filter."""
+
+    DUE_SOON = "due_soon", "Due soon"
+    IN_WINDOW = "in_window", "In window"
+    PAST_WINDOW = "past_window", "Past the window"
+
+
 @dataclass(frozen=True)
 class ListColumn:
     """A column of the port-out list: its key, the `o` value that sorts by it, its header,
-    the model field it sorts on, and whether narrow screens hide it."""
+    the model field it sorts on (empty `order`: not sortable), and whether narrow screens
+    hide it."""
 
     key: str
     order: str
@@ -94,6 +104,8 @@ class ListColumn:
 
 LIST_COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("status", "status", "Status", "status"),
+    # Time left runs with the creation date; sorting by it is sorting by "Created".
+    ListColumn("time_left", "", "Time left", ""),
     ListColumn("numbers", "number", "Numbers", "first_number"),
     ListColumn("end_user", "end_user", "End user", "end_user_name"),
     ListColumn("carrier", "carrier", "Gaining carrier", "carrier_name"),

@@ -15,9 +15,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus
+from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus, TimeLeft
 from portouts.ids import is_telnyx_id
 from portouts.models import PortOut, PortOutEvent, PortOutNumber
+from portouts.urgency import time_left_q
 
 PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
@@ -150,6 +151,13 @@ class PortOutFilter(django_filters.FilterSet):
         label="Statuses",
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
+    time_left = django_filters.ChoiceFilter(
+        method="filter_time_left",
+        choices=TimeLeft.choices,
+        label="Time left",
+        empty_label="Any time left",
+        help_text="Pending port-outs by where they stand in the response window",
+    )
     carrier_name = django_filters.CharFilter(lookup_expr="icontains", label="Gaining carrier")
     spid = django_filters.CharFilter(lookup_expr="iexact", label="SPID")
     pon = django_filters.CharFilter(lookup_expr="icontains", label="PON")
@@ -180,7 +188,7 @@ class PortOutFilter(django_filters.FilterSet):
         widget=_date_widget(),
     )
     o = django_filters.OrderingFilter(
-        fields=tuple((c.sort_field, c.order) for c in LIST_COLUMNS) + EXTRA_ORDERS,
+        fields=tuple((c.sort_field, c.order) for c in LIST_COLUMNS if c.order) + EXTRA_ORDERS,
         label="Sort by",
     )
 
@@ -203,6 +211,13 @@ class PortOutFilter(django_filters.FilterSet):
         if len(digits) >= 3 and PHONE_CHARS.match(value):
             match |= Q(id__in=_numbers_containing(digits))
         return queryset.filter(match)
+
+    def filter_time_left(
+        self, queryset: QuerySet[PortOut], name: str, value: str
+    ) -> QuerySet[PortOut]:
+        if not value:
+            return queryset
+        return queryset.filter(time_left_q(TimeLeft(value)), status=PortOutStatus.PENDING)
 
     def filter_phone_number(
         self, queryset: QuerySet[PortOut], name: str, value: str

@@ -18,6 +18,7 @@ register_converter(TelnyxIdConverter, "telnyx_id")
 
 urlpatterns = [
     path("", queue.decision_queue, name="queue"),
+    path("queue/refresh", queue.queue_refresh, name="queue_refresh"),
     path("reports/", report_views.reports_page, name="reports"),
     path("reports/new", report_views.report_create, name="report_create"),
     path("reports/telnyx", report_views.telnyx_reports, name="telnyx_reports"),

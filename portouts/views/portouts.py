@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from portouts import selectors
-from portouts.choices import LIST_COLUMNS
+from portouts import queue, selectors
+from portouts.choices import LIST_COLUMNS, TimeLeft
 from portouts.downloads import DocumentUnavailable, supporting_document_open
 from portouts.filters import PortOutFilter
 from portouts.forms import (
@@ -40,12 +40,18 @@ from portouts.forms import (
 from portouts.models import PortOut, PortOutStatus, SupportingDocument
 from portouts.review import rules
 from portouts.roles import REQUEST_REPORT_PERMISSION, REVIEW_PERMISSION
-from portouts.views import VERSION_HEADER, HtmxHttpRequest, shows_version
+from portouts.views import (
+    VERSION_HEADER,
+    HtmxHttpRequest,
+    fragment_headers,
+    shows_version,
+    wants_fragment,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Filters shown in the first row of the list's form; the rest fold under "More filters".
-PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
+PRIMARY_FILTERS = {"q", "status", "time_left", "phone_number", "o"}
 STATUS_HEADER = "X-Portout-Status"
 
 
@@ -61,7 +67,9 @@ def _columns(current: str) -> list[dict[str, object]]:
     columns = []
     for column in LIST_COLUMNS:
         param = column.order
-        if current == param:
+        if not param:
+            order, direction = "", ""
+        elif current == param:
             order, direction = f"-{param}", "ascending"
         elif current == f"-{param}":
             order, direction = param, "descending"
@@ -118,7 +126,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     """Triage list with filters in the URL; htmx requests get only the results fragment."""
     version = selectors.cache_version()
     if shows_version(request, version):
-        return HttpResponse(status=204)
+        return fragment_headers(request, HttpResponse(status=204))
 
     base = selectors.portout_list_base()
     filterset = PortOutFilter(request.GET or None, queryset=base)
@@ -156,6 +164,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
         "more_filters": more_filters,
         "more_filters_open": bool(filter_errors) or any(f["value"] for f in more_filters),
         "status_choices": PortOutStatus.choices,
+        "time_left_choices": TimeLeft.choices,
         "page_sizes": PAGE_SIZES,
         "per_page": options.page_size(),
         "current_o": current_o,
@@ -164,8 +173,8 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
         "export_url": _export_url(request),
         "poll_headers": json.dumps({VERSION_HEADER: version}),
     }
-    template = "portouts/list.html#results" if request.htmx else "portouts/list.html"
-    return render(request, template, context)
+    template = "portouts/list.html#results" if wants_fragment(request) else "portouts/list.html"
+    return fragment_headers(request, render(request, template, context))
 
 
 # -- one port-out ------------------------------------------------------------------------
@@ -183,13 +192,14 @@ def detail_context(
     if codes is None:
         codes = rules.eligible_codes(portout_id=portout.id)
     version = selectors.portout_version(portout_id=portout.id)
+    reviewing, pending = can_review(request), portout.status == PortOutStatus.PENDING
     context: dict[str, Any] = {
         "portout": portout,
         "deadline": selectors.deadline_for(portout),
         "timeline": selectors.portout_timeline(portout_id=portout.id),
         "documents": selectors.portout_documents(portout_id=portout.id),
         "codes": codes,
-        "can_review": can_review(request),
+        "can_review": reviewing,
         "version": version,
         # Serialised here, escaped by the template: no value can break out of the JSON.
         "poll_headers": json.dumps({VERSION_HEADER: version, STATUS_HEADER: portout.status}),
@@ -198,6 +208,12 @@ def detail_context(
         "comment_form": CommentForm(initial={"idempotency_key": new_idempotency_key()}),
         "upload_form": DocumentUploadForm(initial={"idempotency_key": new_idempotency_key()}),
         "open_panel": "",
+        # The authorize panel is open on arrival (unfocused, so the page's keys still work)
+        # for a reviewer while a decision is owed; after one, the next port-out is offered.
+        "arrival_open": reviewing and pending,
+        "next_portout": None
+        if pending or not reviewing
+        else queue.next_pending(exclude=portout.id),
     }
     context.update(extra)
     return context
@@ -213,14 +229,16 @@ DETAIL_PARTIALS = {"decision", "timeline", "documents", "comment_form", "upload_
 @require_GET
 def portout_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Every field, the timeline, documents and the decision panel of one port-out."""
-    if request.htmx and request.headers.get(VERSION_HEADER):
-        return _poll_detail(request, portout_id)
+    if wants_fragment(request) and request.headers.get(VERSION_HEADER):
+        return fragment_headers(request, _poll_detail(request, portout_id))
     portout = get_portout(portout_id)
     context = detail_context(request, portout)
     partial = request.GET.get("partial", "")
-    if request.htmx and partial in DETAIL_PARTIALS:
-        return render(request, f"portouts/detail.html#{partial}", context)
-    return render(request, "portouts/detail.html", context)
+    if wants_fragment(request) and partial in DETAIL_PARTIALS:
+        template = f"portouts/detail.html#{partial}"
+    else:
+        template = "portouts/detail.html"
+    return fragment_headers(request, render(request, template, context))
 
 
 def _poll_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
