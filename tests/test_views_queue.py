@@ -144,7 +144,7 @@ def test_a_section_says_how_many_more_and_links_to_them(viewer_client):
     assert len(sections(response)["past_window"]) == QUEUE_LIMIT
     assert f"Showing the {QUEUE_LIMIT} most urgent of <strong>{QUEUE_LIMIT + 5}</strong>" in html
     assert '<a href="/portouts/?time_left=past_window">See them all in the list</a>' in html
-    assert f'id="count-past_window"' in html and f">{QUEUE_LIMIT + 5}</a>" in html
+    assert 'id="count-past_window"' in html and f">{QUEUE_LIMIT + 5}</a>" in html
 
 
 def test_queue_deadlines_name_their_zone(viewer_client, make_portout, settings):
