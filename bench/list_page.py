@@ -1,16 +1,22 @@
-"""Benchmark: the port-out list page beside the Django admin changelist, on 100,000 port-outs.
+"""Benchmark: the port-out list and the decision queue beside the Django admin changelist, on
+100,000 port-outs.
 
-    .venv/bin/python bench/list_page.py [--rows 100000] [--iterations 60] [--keep]
+    .venv/bin/python bench/list_page.py [--rows 100000] [--pending 500] [--iterations 60] [--keep]
+    DATABASE_URL=postgres://user@host:5432/any .venv/bin/python bench/list_page.py
 
-Builds a throwaway SQLite database (DATABASE_URL is set before django.setup()), bulk-creates
+Builds a throwaway database: SQLite by default, or, when DATABASE_URL points at PostgreSQL, a
+new database beside the one named there (created, then dropped at the end). It bulk-creates
 the port-outs with their numbers, signs in a staff reviewer through Django's test Client and
 times each request on the server side (middleware, queries, template rendering), for:
 
-- a filtered and sorted first page (pending, latest FOC first, 100 rows),
-- a deep page (sorted by creation, page 600 of 1,000 at 100 rows),
+- a filtered and sorted first page of the list (pending, latest FOC first, 100 rows),
+- a deep page of the list (sorted by creation, page 600 of 1,000 at 100 rows),
+- the decision queue (/) once all but `--pending` port-outs are decided, the pending ones
+  spread over the last 48 hours (every section filled), against the admin changelist of the
+  pending port-outs, oldest first; and the queue's refresh when one port-out changed,
 
-on the dashboard (/portouts/) and on the admin changelist of PortOut (same rows per page,
-same filter and order), in the same run. Prints p50/p95 and the queries per request.
+on the dashboard and on the admin changelist of PortOut (same rows per page, same filter and
+order), in the same run. Prints p50/p95, the queries and the kilobytes per request.
 Targets: dashboard p50 under 50 ms, and at most half the admin's p50.
 """
 
@@ -32,8 +38,28 @@ TARGET_RATIO = 0.5
 PER_PAGE = 100
 
 
-def setup_django(db_path: str) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+def throwaway_postgres(url: str) -> str:
+    """A new, empty database on the PostgreSQL server of `url`; its URL."""
+    import psycopg
+
+    name = f"bench_list_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres(url: str, bench_url: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    name = bench_url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(db_path: str, database_url: str = "") -> None:
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{db_path}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.environ["DEBUG"] = "1"
     os.environ["VAR_DIR"] = str(Path(db_path).parent)
@@ -102,28 +128,97 @@ def build(rows: int) -> None:
         )
 
 
-def timed(client, url: str, iterations: int) -> tuple[list[float], list[float], int, int]:
+def timed(
+    client, url: str, iterations: int, *, before=None, headers=None, status: int = 200
+) -> tuple[list[float], list[float], int, int]:
+    """Server time of `url`; `before()` runs untimed before each request (e.g. a change)."""
     from django.db import connection
 
+    def get():  # type: ignore[no-untyped-def]
+        response = client.get(url() if callable(url) else url, headers=headers or {})
+        assert response.status_code == status, (url, response.status_code)
+        return response
+
     for _ in range(3):  # warm caches (templates, permissions, SQLite pages)
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+        if before:
+            before()
+        get()
     queries = []
 
     def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         queries.append(sql)
         return execute(sql, params, many, context)
 
+    if before:
+        before()
     with connection.execute_wrapper(count):
-        client.get(url)
+        get()
     times, cpu = [], []
     for _ in range(iterations):
+        if before:
+            before()
         t0, c0 = time.perf_counter(), time.process_time()
-        response = client.get(url)
+        response = get()
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
-        assert response.status_code == 200
     return times, cpu, len(queries), len(response.content)
+
+
+def leave_pending(count: int) -> None:
+    """All but `count` port-outs decided; those spread over the last 48 hours."""
+    from django.utils import timezone
+
+    from portouts.models import PortOut
+
+    keep = list(
+        PortOut.objects.filter(status="pending").order_by("id").values_list("id", flat=True)[:count]
+    )
+    PortOut.objects.filter(status="pending").exclude(id__in=keep).update(status="authorized")
+    now = timezone.now()
+    for i, pid in enumerate(keep):
+        created = now - timedelta(minutes=(i * 48 * 60) // max(1, count))
+        PortOut.objects.filter(id=pid).update(created_at=created, inserted_at=created)
+
+
+class QueueRefresh:
+    """The queue's refresh as the page sends it, after one pending port-out changed."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        import json
+
+        from portouts.models import PortOut
+
+        self.client = client
+        self.changed = PortOut.objects.filter(status="pending").order_by("-created_at")[0].id
+        self.vals = json.loads(client.get("/").context["refresh_vals"])
+
+    def change(self) -> None:
+        from django.utils import timezone
+
+        from portouts.models import PortOut
+
+        PortOut.objects.filter(id=self.changed).update(synced_at=timezone.now())
+
+    def url(self) -> str:
+        from urllib.parse import urlencode
+
+        return f"/queue/refresh?{urlencode(self.vals)}"
+
+
+def compare(client, name: str, ours: str, theirs: str, iterations: int) -> bool:  # type: ignore[no-untyped-def]
+    """Print the dashboard's figures beside the admin's; whether the targets are met."""
+    results = {}
+    for label, url in (("dashboard", ours), ("admin", theirs)):
+        times, cpu, queries, size = timed(client, url, iterations)
+        results[label] = pct(times, 50)
+        print(
+            f"{name:32} {label:10} {pct(times, 50):8.1f} {pct(times, 95):8.1f} "
+            f"{pct(cpu, 50):8.1f} {queries:8d} {size / 1024:6.0f}"
+        )
+    ratio = results["dashboard"] / results["admin"]
+    met = results["dashboard"] < TARGET_P50_MS and ratio <= TARGET_RATIO
+    print(f"{'':32} {'ratio':10} {ratio:8.2f}  {'target met' if met else 'TARGET MISSED'}")
+    return met
 
 
 def pct(values: list[float], q: int) -> float:
@@ -133,13 +228,28 @@ def pct(values: list[float], q: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pending", type=int, default=500, help="pending for the queue case")
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--keep", action="store_true", help="keep the database file")
     parser.add_argument("--db", help="reuse a database kept by an earlier --keep run")
     args = parser.parse_args()
 
     db_path = args.db or os.path.join(tempfile.mkdtemp(prefix="bench-list-"), "bench.sqlite3")
-    setup_django(db_path)
+    server_url = os.environ.get("DATABASE_URL", "")
+    bench_url = ""
+    if server_url.startswith(("postgres://", "postgresql://")):
+        bench_url = throwaway_postgres(server_url)
+        args.keep = False
+    try:
+        return run(args, db_path, bench_url)
+    finally:
+        if bench_url:
+            drop_postgres(server_url, bench_url)
+            print(f"throwaway database {bench_url.rsplit('/', 1)[1]} dropped")
+
+
+def run(args: argparse.Namespace, db_path: str, bench_url: str) -> int:
+    setup_django(db_path, bench_url)
 
     from django.contrib import admin
     from django.contrib.auth import get_user_model
@@ -161,7 +271,8 @@ def main() -> int:
     else:
         build(args.rows)
     rows = PortOut.objects.count()
-    print(f"{rows:,} port-outs ready in {time.perf_counter() - t0:.1f} s ({db_path})")
+    where = bench_url.rsplit("@", 1)[-1] if bench_url else db_path
+    print(f"{rows:,} port-outs ready in {time.perf_counter() - t0:.1f} s ({where})")
     args.rows = rows
 
     user, _ = get_user_model().objects.get_or_create(
@@ -193,20 +304,26 @@ def main() -> int:
     )
     print(header)
     print("-" * len(header))
-    ok = True
-    for name, ours, theirs in cases:
-        results = {}
-        for label, url in (("dashboard", ours), ("admin", theirs)):
-            times, cpu, queries, size = timed(client, url, args.iterations)
-            results[label] = pct(times, 50)
-            print(
-                f"{name:32} {label:10} {pct(times, 50):8.1f} {pct(times, 95):8.1f} "
-                f"{pct(cpu, 50):8.1f} {queries:8d} {size / 1024:6.0f}"
-            )
-        ratio = results["dashboard"] / results["admin"]
-        met = results["dashboard"] < TARGET_P50_MS and ratio <= TARGET_RATIO
-        ok &= met
-        print(f"{'':32} {'ratio':10} {ratio:8.2f}  {'target met' if met else 'TARGET MISSED'}")
+    ok = all(compare(client, name, ours, theirs, args.iterations) for name, ours, theirs in cases)
+    leave_pending(args.pending)
+    queue_case = (
+        f"queue ({args.pending} pending)",
+        "/",
+        "/admin/portouts/portout/?status__exact=pending&o=8",
+    )
+    ok &= compare(client, *queue_case, args.iterations)
+    refresh = QueueRefresh(client)
+    times, cpu, queries, size = timed(
+        client,
+        refresh.url,
+        args.iterations,
+        before=refresh.change,
+        headers={"HX-Request": "true"},
+    )
+    print(
+        f"{'queue refresh, 1 row changed':32} {'dashboard':10} {pct(times, 50):8.1f} "
+        f"{pct(times, 95):8.1f} {pct(cpu, 50):8.1f} {queries:8d} {size / 1024:6.1f}"
+    )
     print(
         f"\nTargets: dashboard p50 < {TARGET_P50_MS:.0f} ms and <= {TARGET_RATIO:.0%} of the "
         f"admin's p50: {'met' if ok else 'missed'}."
