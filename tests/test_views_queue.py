@@ -238,3 +238,50 @@ def test_list_filters_and_shows_time_left(viewer_client, spread):
     )
     response = viewer_client.get("/portouts/?time_left=nonsense")
     assert "time_left" in response.context["filter_errors"]
+
+
+# -- the list's and the port-out page's refresh headers -------------------------------------
+
+
+def test_list_fragments_and_204s_are_never_stored_and_history_restores_get_the_page(
+    viewer_client, spread
+):
+    page = viewer_client.get("/portouts/?status=pending")
+    assert "HX-Request" in page["Vary"] and "no-store" not in page.get("Cache-Control", "")
+    fragment = viewer_client.get("/portouts/?status=pending", headers=HTMX)
+    assert "<html" not in fragment.content.decode()
+    assert "no-store" in fragment["Cache-Control"] and "HX-Request" in fragment["Vary"]
+    unchanged = viewer_client.get(
+        "/portouts/?status=pending",
+        headers={**HTMX, "X-Cache-Version": page.context["version"]},
+    )
+    assert unchanged.status_code == 204 and "no-store" in unchanged["Cache-Control"]
+    # htmx restoring a pushed address from history gets the whole page, filters and all.
+    restored = viewer_client.get(
+        "/portouts/?status=pending", headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+    html = restored.content.decode()
+    assert "<html" in html and '<option value="pending" selected>' in html
+
+
+def test_the_port_out_pages_refresh_is_never_stored(viewer_client, spread):
+    page = viewer_client.get("/portouts/soon/")
+    assert "HX-Request" in page["Vary"]
+    headers = {**HTMX, "X-Cache-Version": page.context["version"], "X-Portout-Status": "pending"}
+    unchanged = viewer_client.get("/portouts/soon/", headers=headers)
+    assert unchanged.status_code == 204
+    assert "no-store" in unchanged["Cache-Control"] and "HX-Request" in unchanged["Vary"]
+
+
+def test_after_a_decision_the_page_offers_the_next_most_urgent(reviewer_client, spread):
+    PortOut.objects.filter(id="sooner").update(status="authorized")
+    html = reviewer_client.get("/portouts/sooner/").content.decode()
+    assert re.search(r'<a class="button primary" href="/portouts/soon/" data-next-portout>', html)
+    pending = reviewer_client.get("/portouts/soon/").content.decode()
+    assert "data-next-portout" not in pending
+    assert re.search(r'id="authorize-panel" data-panel="authorize"\s+open>', pending)
+
+
+def test_viewers_get_no_open_decision_panel(viewer_client, spread):
+    html = viewer_client.get("/portouts/soon/").content.decode()
+    assert 'id="authorize-panel"' not in html and "data-next-portout" not in html
