@@ -304,8 +304,9 @@ def run(args: argparse.Namespace, db_path: str, bench_url: str) -> int:
     )
     print(header)
     print("-" * len(header))
-    # Every case runs (a list, not all() over a generator, which would stop at the first miss).
-    ok = all([compare(client, name, ours, theirs, args.iterations) for name, ours, theirs in cases])
+    ok = True
+    for name, ours, theirs in cases:  # every case runs, whether or not one missed its target
+        ok &= compare(client, name, ours, theirs, args.iterations)
     leave_pending(args.pending)
     queue_case = (
         f"queue ({args.pending} pending)",
