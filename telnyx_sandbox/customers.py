@@ -253,22 +253,26 @@ def dress(
 
 def dress_new_portout(
     inventory: Inventory, po: PortOut, rng: random.Random | None, keep: Iterable[str]
-) -> bool:
-    """Dress a port-out created at run time with free numbers of a known customer; False
-    when no customer has a free number (the caller keeps the random numbers)."""
+) -> None:
+    """Dress a port-out created at run time as its customer's: with the numbers given
+    (`phone_numbers` in `keep`), their one owner if they have one; otherwise free numbers
+    of a known customer (or the random ones, with no customer, when none is free)."""
     g = Gen(rng or random.Random())
+    kept = set(keep)
+    if "phone_numbers" in kept:
+        owner = inventory.owner(po.phone_numbers)
+        if owner is not None:
+            dress(po, owner, po.phone_numbers, g, kept)
+        return
     customers = list(inventory.customers.values())
     for _ in range(min(50, len(customers))):
         customer = g.pick(customers)
         pool = [n for n in customer.numbers if inventory.numbers[n].status == "active"]
         if pool:
-            break
-    else:
-        return False
-    r = g.r()
-    count = 1 if r < 0.6 else g.int(2, 5) if r < 0.85 else len(pool)
-    dress(po, customer, sorted(pool[:count]), g, keep)
-    return True
+            r = g.r()
+            count = 1 if r < 0.6 else g.int(2, 5) if r < 0.85 else len(pool)
+            dress(po, customer, sorted(pool[:count]), g, kept)
+            return
 
 
 def name_variant(name: str, g: Gen) -> str:

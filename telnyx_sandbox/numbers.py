@@ -181,9 +181,21 @@ class Inventory:
         self.customers[customer.reference] = customer
 
     def finish_bulk(self) -> None:
-        self.order.sort()
-        for keys in self.by_customer.values():
-            keys.sort()
+        """Sort the keys of a bulk load, from the records (seeding may move a number's
+        purchase date back after adding it)."""
+        self.order = sorted(n.key for n in self.by_id.values())
+        by_customer: dict[str, list[Key]] = {}
+        for key in self.order:
+            ref = self.by_id[key[1]].customer_reference
+            if ref is not None:
+                by_customer.setdefault(ref, []).append(key)
+        self.by_customer = by_customer
+
+    def owner(self, numbers: Iterable[str]) -> Customer | None:
+        """The one customer owning all of `numbers`, if there is one."""
+        refs = {getattr(self.numbers.get(n), "customer_reference", None) for n in numbers}
+        ref = refs.pop() if len(refs) == 1 else None
+        return None if ref is None else self.customers.get(ref)
 
     # ------------------------------------------------------------------ reads
 

@@ -70,7 +70,8 @@ def scenario_histories(
 
     histories += _wrong_pins(g, build, book, now)
     repeated = histories[-1].portout
-    po = _portout(g, build, book, book.inventory.customers[repeated.customer_reference], left(21))
+    again = book.inventory.customers[repeated.customer_reference]
+    po = _portout(g, build, book, again, left(21), count=len(repeated.phone_numbers))
     po.carrier_name, po.spid, po.pon = repeated.carrier_name, repeated.spid, repeated.pon + "R"
     pending(po)
 

@@ -123,7 +123,6 @@ def _base_portout(g: Gen, created: float, country: str | None, support_key: str)
         requested,
         requested,
         country_code=country,
-        customer_reference=f"acct-{g.int(1000, 1299)}",
         vendor=g.pick(VENDORS),
         rejection_codes=g.pick(CODE_SETS),
         attempted_pin=f"{g.int(0, 9999):04d}",

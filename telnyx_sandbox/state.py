@@ -308,8 +308,7 @@ class SandboxState:
                 rng, now=now, support_key=self.next_support_key(), overrides=overrides
             )
             keep = {_FIELD_ALIASES.get(name, name) for name in overrides}
-            if "phone_numbers" not in keep:
-                dress_new_portout(self._inventory, po, rng, keep)
+            dress_new_portout(self._inventory, po, rng, keep)
             if po.authorize_ts is None:
                 po.authorize_ts = po.created_ts + self.authorize_after
             self._inventory.adopt(po, now)

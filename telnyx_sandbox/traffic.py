@@ -59,12 +59,15 @@ class TrafficGenerator:
             return None
         return self.state.portouts[keys[self.rng.randrange(len(keys))][1]]
 
-    def _new_portout(self) -> str:
-        """A gaining carrier files a port: which case is drawn by weight."""
-        kind = self.rng.choices(
-            ("legitimate", "wrong PIN", "repeat", "name mismatch", "new carrier"),
-            weights=(60, 12, 10, 10, 8),
-        )[0]
+    def _new_portout(self, kind: str | None = None) -> str:
+        """A gaining carrier files a port: which case is drawn by weight unless given."""
+        kind = (
+            kind
+            or self.rng.choices(
+                ("legitimate", "wrong PIN", "repeat", "name mismatch", "new carrier"),
+                weights=(60, 12, 10, 10, 8),
+            )[0]
+        )
         po = self.state.create_portout(rng=self.rng, **self._case(kind))
         self._arrived = po.status == "pending"
         outcome = "refused by PIN" if po.status == "rejected" else po.status
@@ -136,7 +139,7 @@ class TrafficGenerator:
         with self.state.lock:
             self._arrived = False
             if self._quiet >= self.pending_every:
-                result: str | None = self._new_portout()
+                result: str | None = self._new_portout("legitimate")
             else:
                 action = self.rng.choices(self.actions, weights=[w for _, _, w in self.actions])[0]
                 result = action[1]()

@@ -640,8 +640,11 @@ def test_seed_is_realistic(sandbox: SandboxServer) -> None:
     in_window = sum(h > 4 for h in left)
     assert in_window > 0.6 * len(left) and 0 < due_soon < in_window and 0 < past < due_soon * 2
     # Telnyx has not authorized those past the window yet: it will, within hours
-    assert all(now < p.authorize_ts < now + 7 * 3600 for p in portouts if p.status == "pending"
-               and p.created_ts + window < now)
+    assert all(
+        now < p.authorize_ts < now + 7 * 3600
+        for p in portouts
+        if p.status == "pending" and p.created_ts + window < now
+    )
     assert all(p.foc_ts > now for p in portouts if p.status in ("pending", "authorized"))
     assert all(p.rejection_code in p.rejection_codes for p in portouts if p.status == "rejected")
     assert all({1001, 1002} <= set(p.rejection_codes) for p in portouts)
