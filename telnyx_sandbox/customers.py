@@ -334,6 +334,8 @@ def _email(name: str, contact: str, business: bool) -> str:
         return "".join(c for c in text.lower() if c.isalnum() or c == " ").strip()
 
     if business:
-        words = slug(name).split()[:-1] or slug(name).split()
+        words = slug(name).split()
+        if words[-1] in ("llc", "inc", "co", "ltd", "group") and len(words) > 1:
+            words = words[:-1]
         return f"{slug(contact).replace(' ', '.')}@{'-'.join(words)}.example"
     return f"{slug(contact).replace(' ', '.')}@mail.example"
