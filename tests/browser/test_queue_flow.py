@@ -60,7 +60,7 @@ def test_back_after_a_refresh_gives_the_whole_queue_and_the_same_selection(
     # The selected row itself changes in the cache: the refresh swaps exactly that row.
     touch(chosen, end_user_name="Renamed By Sync")
     wait_for_text(page, f"tr[data-id='{chosen}']", "Renamed By Sync")
-    assert selected_id(page) == chosen
+    page.wait_for_function(f"{SELECTED}.dataset.id === '{chosen}'", timeout=2000)
     assert page.evaluate("document.activeElement.dataset.id") == chosen  # focus kept
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/portouts/[^/]+/$"))
@@ -97,7 +97,8 @@ def test_back_on_the_list_keeps_its_filters_and_selection(signed_in_page, review
         "m => document.querySelector('#results .poller').getAttribute('hx-headers') !== m",
         arg=marker,
     )
-    assert page.evaluate(f"{SELECTED}.dataset.href") == href
+    # htmx settles the swap (and the page re-selects the row) a moment after the swap.
+    page.wait_for_function(f"{SELECTED}.dataset.href === '{href}'", timeout=2000)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{href}")
     page.go_back()
@@ -139,7 +140,7 @@ def test_the_selection_survives_a_refresh_and_enter_opens_the_third_row(signed_i
     gone = next(i for i in leaving if i != third)
     touch(gone, status="canceled")
     page.wait_for_function(f"!document.querySelector(\"tr[data-id='{gone}']\")")
-    assert selected_id(page) == third
+    page.wait_for_function(f"{SELECTED}.dataset.id === '{third}'", timeout=2000)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(re.escape(f"/portouts/{third}/")))
 
