@@ -260,6 +260,36 @@ REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 # Port-outs with less than this many hours left are highlighted as due soon.
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
 
+# --- Alerts -------------------------------------------------------------------------------
+# Key of the Fernet encryption of channel URLs; by default derived from SECRET_KEY (changing
+# SECRET_KEY then makes stored channel URLs unreadable: set this to keep them).
+ALERTS_ENCRYPTION_KEY = env.str("ALERTS_ENCRYPTION_KEY", default="")
+# Seconds between evaluations of the rules by beat (due soon, overdue, escalations, sync).
+ALERTS_EVALUATE_EVERY = env.int("ALERTS_EVALUATE_EVERY", default=60)
+# Attempts of one notification before it is marked failed; first retry delay (doubling).
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=4)
+ALERTS_RETRY_BACKOFF = env.int("ALERTS_RETRY_BACKOFF", default=30)
+# Seconds a worker holds a notification it is sending, and a channel may take to answer.
+ALERTS_SEND_LEASE = env.int("ALERTS_SEND_LEASE", default=120)
+ALERTS_SEND_TIMEOUT = env.int("ALERTS_SEND_TIMEOUT", default=10)
+# Address of the dashboard, for links in alerts (e.g. https://portouts.example.com).
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000")
+# Minutes a reviewer's claim ("Take") on a port-out lasts.
+CLAIM_MINUTES = env.int("CLAIM_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {
+    "task": "portouts.tasks.alerts_evaluate_task",
+    "schedule": timedelta(seconds=ALERTS_EVALUATE_EVERY),
+}
+# E-mail (alerts to people and e-mail channels) through Django's SMTP backend.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = ALERTS_SEND_TIMEOUT
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portouts@localhost")
+
 # --- Reports ------------------------------------------------------------------------------
 # Days a report and its file are kept (counted from the request).
 REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=7)
@@ -319,5 +349,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    # Apprise writes channel URLs (webhook secrets) into its debug and info lines: only its
+    # warnings pass, with any URL masked.
+    "filters": {"mask_urls": {"()": "portouts.alerts.secrets.MaskUrlsFilter"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "apprise": {"level": "WARNING", "filters": ["mask_urls"]},
+    },
 }

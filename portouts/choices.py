@@ -123,3 +123,55 @@ LIST_FIELDS: tuple[str, ...] = (
     "support_key",
     "country_code",
 )
+
+
+# Alerts ----------------------------------------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    """What a rule watches for (portouts.alerts evaluates each)."""
+
+    NEW_PENDING = "new_pending", "New pending port-out"
+    DUE_SOON = "due_soon", "Due soon"
+    OVERDUE = "overdue", "Past the window and still pending"
+    FOC_CHANGED = "foc_changed", "FOC date changed"
+    BACK_TO_PENDING = "back_to_pending", "A rejection came back to pending"
+    NEW_COMMENT = "new_comment", "New comment from the gaining carrier or Telnyx"
+    NEW_DOCUMENT = "new_document", "Document attached by the carrier"
+    SYNC_BLIND = "sync_blind", "Sync failing or cache out of date"
+
+
+class ChannelKind(models.TextChoices):
+    """Where a channel delivers: e-mail through Django's backend, the rest through Apprise."""
+
+    EMAIL = "email", "E-mail"
+    SLACK = "slack", "Slack incoming webhook"
+    TEAMS = "teams", "Microsoft Teams (Workflows webhook)"
+    JSON = "json", "JSON webhook"
+
+
+class RouteRole(models.TextChoices):
+    """Which recipients of a rule a route holds."""
+
+    PRIMARY = "primary", "Recipients"
+    AFTER_HOURS = "after_hours", "After hours (on-call)"
+    TIER = "tier", "Escalation tier"
+
+
+class NotificationState(models.TextChoices):
+    """A notification's delivery: pending (to send, maybe after a backoff), sending (claimed
+    by a worker under a lease), sent, failed (retries exhausted), uncertain (the worker
+    stopped during the send itself: not resent, so never twice)."""
+
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNCERTAIN = "uncertain", "Worker stopped mid-send"
+
+
+class DeliveryMethod(models.TextChoices):
+    """How a notification for a person reaches them (their preference)."""
+
+    EMAIL = "email", "E-mail and the dashboard"
+    DASHBOARD = "dashboard", "The dashboard only"

@@ -494,7 +494,8 @@ def test_storing_a_page_of_250_takes_a_constant_number_of_queries():
         with CaptureQueriesContext(connection) as ctx:
             sync._store_batch(items, timezone.now(), details)
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1] <= 14  # held comments and documents are read to compare
+    # held comments and documents are read to compare; one more reads the alert rules
+    assert counts[0] == counts[1] <= 15
     assert PortOut.objects.count() == 260
     assert PortOutNumber.objects.count() == 520
     assert Comment.objects.count() == SupportingDocument.objects.count() == 260

@@ -5,6 +5,15 @@ what the dashboard keeps of its own work. Callers import every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
+from portouts.models.alerts import (
+    AlertChannel,
+    AlertPreference,
+    AlertRoute,
+    AlertRule,
+    Escalation,
+    Notification,
+    PortOutClaim,
+)
 from portouts.models.cache import (
     Comment,
     PortOut,
@@ -17,6 +26,13 @@ from portouts.models.cache import (
 from portouts.models.records import Report, ReviewAction, SyncRun
 
 __all__ = [
+    "AlertChannel",
+    "AlertPreference",
+    "AlertRoute",
+    "AlertRule",
+    "Escalation",
+    "Notification",
+    "PortOutClaim",
     "Comment",
     "EventType",
     "PortOut",
