@@ -280,14 +280,20 @@ CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {
     "task": "portouts.tasks.alerts_evaluate_task",
     "schedule": timedelta(seconds=ALERTS_EVALUATE_EVERY),
 }
-# E-mail (alerts to people and e-mail channels) through Django's SMTP backend.
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = ALERTS_SEND_TIMEOUT
+# E-mail (alerts to people and e-mail channels) through Django's SMTP backend (MAILERS).
+MAILERS = {
+    "default": {
+        "BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": env.str("EMAIL_HOST", default="localhost"),
+            "port": env.int("EMAIL_PORT", default=25),
+            "username": env.str("EMAIL_HOST_USER", default=""),
+            "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            "timeout": ALERTS_SEND_TIMEOUT,
+        },
+    }
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portouts@localhost")
 
 # --- Reports ------------------------------------------------------------------------------

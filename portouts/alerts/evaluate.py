@@ -34,6 +34,8 @@ from portouts.models import (
 )
 
 REJECTED = {PortOutStatus.REJECTED, PortOutStatus.REJECTED_PENDING}
+#: a rule alerts about what was created after it, give or take this (Telnyx's clock and ours)
+CLOCK_SKEW = timedelta(minutes=1)
 #: rules the store step answers from a port-out's row
 CHANGE_KINDS = (AlertKind.NEW_PENDING, AlertKind.BACK_TO_PENDING, AlertKind.FOC_CHANGED)
 
@@ -52,6 +54,10 @@ def _rules(kinds: Iterable[str]) -> list[AlertRule]:
             "routes__users", "routes__channels"
         )
     )
+
+
+def _since(rule: AlertRule) -> datetime:
+    return rule.created_at - CLOCK_SKEW
 
 
 def _link(portout: PortOut) -> str:
@@ -79,9 +85,13 @@ def _message(rule: AlertRule, portout: PortOut, occasion: str, headline: str) ->
 
 
 def alert(message: Message, now: datetime) -> list[int]:
-    """Notify the rule's route for now (tier 0) and start its escalation if it has tiers."""
+    """Notify the rule's route for now (tier 0) and start its escalation if it has tiers.
+    Once per rule, port-out and occasion, whichever route (day or after hours) took it."""
     route = route_for(message.rule, now)
-    if route is None:
+    done = Notification.objects.filter(
+        rule=message.rule, portout=message.portout, occasion=message.occasion, tier=0
+    )
+    if route is None or done.exists():
         return []
     ids = notifications_store(notifications_for(message, route, now))
     if message.rule.kind == AlertKind.DUE_SOON and message.portout is not None:
@@ -125,7 +135,7 @@ class BatchWatch:
 
 
 def _change_message(rule: AlertRule, po: PortOut, before: Before | None) -> Message | None:
-    created_after = po.created_at is None or po.created_at >= rule.created_at
+    created_after = po.created_at is None or po.created_at >= _since(rule)
     if rule.kind == AlertKind.NEW_PENDING:
         if before is None and po.status == PortOutStatus.PENDING and created_after:
             return _message(rule, po, "new", "new pending port-out to review")
@@ -180,7 +190,7 @@ def on_details_stored(
     for rule in rules:
         for item in by_kind[rule.kind]:
             po = portouts.get(item.portout_id)
-            if po is None or (item.created_at and item.created_at < rule.created_at):
+            if po is None or (item.created_at and item.created_at < _since(rule)):
                 continue
             alert(_message(rule, po, f"{rule.kind}:{item.pk}", _headline(item)), now)
 
@@ -192,6 +202,12 @@ def _pending() -> QuerySet[PortOut]:
     return PortOut.objects.pending().exclude(created_at=None)
 
 
+def _alerted(rule: AlertRule) -> set[tuple[str | None, str]]:
+    """(port-out, occasion) pairs this rule already alerted: one query per rule and tick."""
+    rows = Notification.objects.filter(rule=rule, tier=0).values_list("portout_id", "occasion")
+    return set(rows.distinct())
+
+
 def _due_soon(rule: AlertRule, now: datetime) -> None:
     thresholds = sorted({float(t) for t in rule.thresholds_hours or [] if float(t) > 0})
     if not thresholds:
@@ -199,25 +215,30 @@ def _due_soon(rule: AlertRule, now: datetime) -> None:
     window = timedelta(hours=settings.REVIEW_WINDOW_HOURS)
     oldest = now - window
     youngest = now - window + timedelta(hours=thresholds[-1])
+    alerted = _alerted(rule)
     for po in _pending().filter(created_at__gt=oldest, created_at__lte=youngest):
         left = _hours_left(po, now)
         crossed = [t for t in thresholds if left is not None and left <= t]
-        if crossed:
+        if crossed and (po.id, label := f"{crossed[0]:g}h") not in alerted:
             t = crossed[0]
-            label = f"{t:g}h"
             alert(_message(rule, po, label, f"{t:g} h left to decide"), now)
 
 
 def _overdue(rule: AlertRule, now: datetime) -> None:
-    ended = now - timedelta(hours=settings.REVIEW_WINDOW_HOURS)
-    for po in _pending().filter(created_at__lte=ended, created_at__gte=rule.created_at):
+    window = timedelta(hours=settings.REVIEW_WINDOW_HOURS)
+    alerted = _alerted(rule)
+    # Those whose window ended after the rule was created: a new rule is not a flood.
+    became = _since(rule) - window
+    for po in _pending().filter(created_at__lte=now - window, created_at__gte=became):
+        if (po.id, "overdue") in alerted:
+            continue
         alert(_message(rule, po, "overdue", "past the review window, still pending in Telnyx"), now)
 
 
 def _new_pending(rule: AlertRule, now: datetime) -> None:
     """Catch-up for port-outs the store step did not see (rows written by other paths)."""
     seen = Notification.objects.filter(rule=rule, occasion="new").values("portout_id")
-    fresh = _pending().filter(created_at__gte=rule.created_at).exclude(id__in=seen)
+    fresh = _pending().filter(created_at__gte=_since(rule)).exclude(id__in=seen)
     for po in fresh[:200]:
         alert(_message(rule, po, "new", "new pending port-out to review"), now)
 
