@@ -362,5 +362,7 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "apprise": {"level": "WARNING", "filters": ["mask_urls"]},
+        "urllib3": {"level": "WARNING", "filters": ["mask_urls"]},
+        "urllib3.connectionpool": {"filters": ["mask_urls"]},
     },
 }

@@ -329,3 +329,6 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         for report in queryset:
             reports.report_delete(report=report)
+
+# Alerts: channels, rules and the delivery log (registered by their own module).
+import portouts.alerts.admin  # noqa: E402, F401

@@ -292,6 +292,7 @@ def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
                 "created": created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
                 "created_iso": created.isoformat() if created else "",
                 "key": p.support_key or p.id,
+                "id": p.id,
             }
         )
     return rows
@@ -377,6 +378,13 @@ def portout_version(*, portout_id: str) -> str:
     )
 
 
+def alert_timeline_items(portout_id: str) -> list[ActivityItem]:
+    """The port-out's alerts as timeline entries (portouts.alerts.selectors builds them)."""
+    from portouts.alerts.selectors import alert_timeline_items as items
+
+    return items(portout_id)
+
+
 def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
     """Telnyx events, comments and our review actions on one port-out, oldest first."""
     events = PortOutEvent.objects.filter(portout_id=portout_id)
@@ -386,6 +394,7 @@ def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
         [_event_item(e) for e in events]
         + [_comment_item(c) for c in comments]
         + [_review_item(a) for a in actions]
+        + alert_timeline_items(portout_id)
     )
     items.sort(key=lambda i: i.sort_key)
     return items

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from portouts.ids import TelnyxIdConverter
 from portouts.views import events as event_views
@@ -47,4 +47,5 @@ urlpatterns = [
         portouts.document_download,
         name="document_download",
     ),
+    path("", include("portouts.alerts.urls")),
 ]

@@ -202,6 +202,8 @@ def test_a_channel_url_is_encrypted_masked_and_never_logged(
     secret = "s3cr3t-t0ken-XYZ"
     url = http_receiver.url.replace("http://", f"http://bot:{secret}@") + f"/{secret}"
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="apprise")
+    caplog.set_level(logging.DEBUG, logger="urllib3")
     channel = make_channel(ChannelKind.JSON, url)
     assert secret not in channel.target_encrypted and secret not in channel.target_masked
     http_receiver.statuses = [500]

@@ -32,9 +32,11 @@ from portouts.models import AlertChannel
 
 logger = logging.getLogger("portouts.alerts")
 
-_apprise_logger = logging.getLogger("apprise")
-if not any(isinstance(f, MaskUrlsFilter) for f in _apprise_logger.filters):
-    _apprise_logger.addFilter(MaskUrlsFilter())
+# Also set in LOGGING; repeated here so no configuration can leave these loggers unmasked.
+for _name in ("apprise", "urllib3", "urllib3.connectionpool"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, MaskUrlsFilter) for f in _logger.filters):
+        _logger.addFilter(MaskUrlsFilter())
 
 #: the Apprise plugin each webhook kind must parse to
 _PLUGINS = {

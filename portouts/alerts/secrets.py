@@ -12,6 +12,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 URL_PATTERN = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15})://[^\s'\"<>]+")
+#: a request line as urllib3 logs it ("POST /services/T000/B000/XXXX HTTP/1.1")
+REQUEST_LINE = re.compile(r"\b([A-Z]{3,7}) /[^\s\"]* HTTP/")
 MASK = "•••"
 
 
@@ -58,11 +60,13 @@ def mask_target(value: str) -> str:
 
 def mask_urls(text: str) -> str:
     """Replace every URL in a text by its scheme and a mask."""
-    return URL_PATTERN.sub(lambda m: f"{m.group(1)}://{MASK}", text)
+    text = URL_PATTERN.sub(lambda m: f"{m.group(1)}://{MASK}", text)
+    return REQUEST_LINE.sub(lambda m: f"{m.group(1)} /{MASK} HTTP/", text)
 
 
 class MaskUrlsFilter(logging.Filter):
-    """Logging filter (on Apprise's logger): the line keeps its words, URLs are masked."""
+    """Logging filter (on the loggers of Apprise and of urllib3, which Apprise's requests
+    use): the line keeps its words, URLs and request paths are masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
