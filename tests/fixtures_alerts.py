@@ -44,13 +44,15 @@ class SmtpServer:
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.hold.is_set():
-            self.holding.set()
-            await asyncio.to_thread(self.release.wait, 30)
+        # The whole message has arrived: it counts as received, whether or not the client
+        # is still there to read the reply (a held one may be killed meanwhile).
         with self.cond:
             if self.reply.startswith("250"):
                 self.messages.append(envelope)
             self.cond.notify_all()
+        if self.hold.is_set():
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, 30)
         return self.reply
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Any]:
