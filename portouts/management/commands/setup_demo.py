@@ -47,12 +47,45 @@ def load_or_create_keypair(path: Path) -> tuple[str, str]:
     return base64.b64encode(private).decode(), base64.b64encode(public).decode()
 
 
+def demo_alerts() -> None:
+    """An e-mail channel to the mail catcher and rules for new and due-soon port-outs,
+    reaching the demo reviewer too (once: they are kept across demo runs)."""
+    from django.contrib.auth import get_user_model
+
+    from portouts.alerts.channels import channel_save
+    from portouts.choices import AlertKind, ChannelKind, RouteRole
+    from portouts.models import AlertChannel, AlertRoute, AlertRule
+
+    reviewer = get_user_model().objects.get(username="reviewer")
+    if not reviewer.email:
+        reviewer.email = "reviewer@demo.invalid"
+        reviewer.save(update_fields=["email"])
+    channel = AlertChannel.objects.filter(name="porting team (demo mail)").first()
+    if channel is None:
+        channel = channel_save(
+            AlertChannel(name="porting team (demo mail)", kind=ChannelKind.EMAIL),
+            "porting@demo.invalid",
+        )
+    for name, kind, thresholds in (
+        ("New pending port-outs", AlertKind.NEW_PENDING, []),
+        ("Due soon", AlertKind.DUE_SOON, [8, 2]),
+    ):
+        rule, created = AlertRule.objects.get_or_create(
+            name=name, defaults={"kind": kind, "thresholds_hours": thresholds}
+        )
+        if created:
+            route = AlertRoute.objects.create(rule=rule, role=RouteRole.PRIMARY)
+            route.channels.add(channel)
+            route.users.add(reviewer)
+
+
 class Command(BaseCommand):
     help = "Create demo users and var/demo.env for `make demo` (DEBUG only)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--sandbox-port", type=int, default=8010)
+        parser.add_argument("--smtp-port", type=int, default=8025)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -60,6 +93,7 @@ class Command(BaseCommand):
         var_dir = Path(settings.VAR_DIR)
         private_key, public_key = load_or_create_keypair(var_dir / "sandbox-ed25519.key")
         port, sandbox_port = options["port"], options["sandbox_port"]
+        smtp_port = options["smtp_port"]
         (var_dir / "demo.env").write_text(
             "\n".join(
                 [
@@ -70,15 +104,21 @@ class Command(BaseCommand):
                     f"SANDBOX_PRIVATE_KEY={private_key}",
                     f"SANDBOX_WEBHOOK_URL=http://127.0.0.1:{port}/webhooks/telnyx",
                     "SYNC_INCREMENTAL_EVERY=15",
+                    # Alerts go to the demo's mail catcher (Procfile.demo: mail).
+                    "EMAIL_HOST=127.0.0.1",
+                    f"EMAIL_PORT={smtp_port}",
+                    f"DASHBOARD_URL=http://127.0.0.1:{port}",
                     "",
                 ]
             )
         )
         for username, role, password in DEMO_USERS:
             call_command("create_user", username, role=role, password=password)
+        demo_alerts()
         self.stdout.write(
             self.style.SUCCESS(f"\nDashboard: http://127.0.0.1:{port}/  (demo sign-ins below)")
         )
         for username, role, password in DEMO_USERS:
             self.stdout.write(f"  {role:<9} {username} / {password}")
-        self.stdout.write(f"Telnyx sandbox: http://127.0.0.1:{sandbox_port}/v2\n")
+        self.stdout.write(f"Telnyx sandbox: http://127.0.0.1:{sandbox_port}/v2")
+        self.stdout.write(f"Mail catcher: 127.0.0.1:{smtp_port} (alerts print in the demo log)\n")
