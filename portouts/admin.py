@@ -330,5 +330,6 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for report in queryset:
             reports.report_delete(report=report)
 
+
 # Alerts: channels, rules and the delivery log (registered by their own module).
 import portouts.alerts.admin  # noqa: E402, F401

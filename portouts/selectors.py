@@ -245,6 +245,7 @@ class ListRow(TypedDict):
     """One row of the list, every cell already a string (a plain dict: the template
     engine looks dict keys up first, which keeps 250 rows cheap to render)."""
 
+    id: str
     url: str
     status_label: str
     status_tone: str

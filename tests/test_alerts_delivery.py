@@ -39,8 +39,14 @@ def _sync(capture):
 
 
 def test_a_new_pending_portout_sends_one_email_and_one_webhook_once(
-    synced, channels, make_rule, eager_tasks, smtp_server, http_receiver,
-    django_capture_on_commit_callbacks, django_assert_max_num_queries,
+    synced,
+    channels,
+    make_rule,
+    eager_tasks,
+    smtp_server,
+    http_receiver,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
 ):
     make_rule(AlertKind.NEW_PENDING, channels=list(channels))
     po = synced.state.create_portout()
@@ -65,8 +71,9 @@ def test_a_new_pending_portout_sends_one_email_and_one_webhook_once(
     assert Notification.objects.filter(state=NotificationState.SENT).count() == 2
 
 
-def test_seeded_history_alerts_nobody(synced, channels, make_rule, eager_tasks, smtp_server,
-                                      django_capture_on_commit_callbacks):
+def test_seeded_history_alerts_nobody(
+    synced, channels, make_rule, eager_tasks, smtp_server, django_capture_on_commit_callbacks
+):
     make_rule(AlertKind.NEW_PENDING, channels=list(channels))
     with django_capture_on_commit_callbacks(execute=True):
         sync.run_full_sync(triggered_by="test")
@@ -75,7 +82,12 @@ def test_seeded_history_alerts_nobody(synced, channels, make_rule, eager_tasks, 
 
 
 def test_due_soon_alerts_once_per_threshold(
-    channels, make_rule, make_portout, eager_tasks, smtp_server, http_receiver,
+    channels,
+    make_rule,
+    make_portout,
+    eager_tasks,
+    smtp_server,
+    http_receiver,
     django_capture_on_commit_callbacks,
 ):
     make_rule(AlertKind.DUE_SOON, channels=[channels[1]], thresholds_hours=[8, 2])
@@ -96,16 +108,27 @@ def test_due_soon_alerts_once_per_threshold(
 
 
 def test_unacknowledged_alert_escalates_and_a_claim_stops_it(
-    alert_settings, make_channel, make_rule, make_portout, eager_tasks, smtp_server,
-    http_receiver, reviewer, django_capture_on_commit_callbacks,
+    alert_settings,
+    make_channel,
+    make_rule,
+    make_portout,
+    eager_tasks,
+    smtp_server,
+    http_receiver,
+    reviewer,
+    django_capture_on_commit_callbacks,
 ):
     from portouts.alerts.claims import portout_claim_take
 
     team = make_channel(ChannelKind.JSON, http_receiver.url, name="#porting")
     oncall = make_channel(ChannelKind.EMAIL, "oncall@example.com", name="on-call")
     lead = make_channel(ChannelKind.EMAIL, "lead@example.com", name="lead")
-    make_rule(AlertKind.DUE_SOON, channels=[team], thresholds_hours=[8],
-              tiers=[(15, [oncall]), (15, [lead])])
+    make_rule(
+        AlertKind.DUE_SOON,
+        channels=[team],
+        thresholds_hours=[8],
+        tiers=[(15, [oncall]), (15, [lead])],
+    )
     now = timezone.now()
     escalating = make_portout(created_at=now - timedelta(hours=17))
     claimed = make_portout(created_at=now - timedelta(hours=17))
@@ -137,15 +160,25 @@ def test_unacknowledged_alert_escalates_and_a_claim_stops_it(
 
 
 def test_business_hours_route_to_after_hours_recipients(
-    alert_settings, make_channel, make_rule, make_portout, eager_tasks, smtp_server,
-    http_receiver, django_capture_on_commit_callbacks,
+    alert_settings,
+    make_channel,
+    make_rule,
+    make_portout,
+    eager_tasks,
+    smtp_server,
+    http_receiver,
+    django_capture_on_commit_callbacks,
 ):
     day = make_channel(ChannelKind.JSON, http_receiver.url, name="#porting")
     night = make_channel(ChannelKind.EMAIL, "oncall@example.com", name="on-call")
     make_rule(
-        AlertKind.OVERDUE, channels=[day], after_hours=[night],
-        business_timezone="Europe/Paris", business_weekdays=[0, 1, 2, 3, 4],
-        business_start=time(9), business_end=time(18),
+        AlertKind.OVERDUE,
+        channels=[day],
+        after_hours=[night],
+        business_timezone="Europe/Paris",
+        business_weekdays=[0, 1, 2, 3, 4],
+        business_start=time(9),
+        business_end=time(18),
     )
     saturday_night = datetime(2030, 6, 1, 23, 30, tzinfo=UTC)  # a Saturday, 01:30 in Paris
     with time_machine.travel(saturday_night - timedelta(days=3), tick=False):
@@ -168,7 +201,13 @@ def test_business_hours_route_to_after_hours_recipients(
 
 @pytest.mark.parametrize("fault", ["smtp-550", "http-404", "http-timeout"])
 def test_a_refusing_channel_is_retried_then_marked_failed(
-    fault, alert_settings, make_channel, make_rule, make_portout, smtp_server, http_receiver,
+    fault,
+    alert_settings,
+    make_channel,
+    make_rule,
+    make_portout,
+    smtp_server,
+    http_receiver,
     django_capture_on_commit_callbacks,
 ):
     if fault == "smtp-550":
@@ -196,8 +235,14 @@ def test_a_refusing_channel_is_retried_then_marked_failed(
 
 
 def test_a_channel_url_is_encrypted_masked_and_never_logged(
-    alert_settings, make_channel, make_rule, make_portout, http_receiver, caplog,
-    admin_client_user, django_capture_on_commit_callbacks,
+    alert_settings,
+    make_channel,
+    make_rule,
+    make_portout,
+    http_receiver,
+    caplog,
+    admin_client_user,
+    django_capture_on_commit_callbacks,
 ):
     secret = "s3cr3t-t0ken-XYZ"
     url = http_receiver.url.replace("http://", f"http://bot:{secret}@") + f"/{secret}"
@@ -223,7 +268,11 @@ def test_a_channel_url_is_encrypted_masked_and_never_logged(
 
 
 def test_a_row_whose_sender_died_mid_send_is_never_sent_again(
-    channels, make_rule, make_portout, smtp_server, django_capture_on_commit_callbacks,
+    channels,
+    make_rule,
+    make_portout,
+    smtp_server,
+    django_capture_on_commit_callbacks,
 ):
     make_rule(AlertKind.OVERDUE, channels=[channels[0]])
     make_portout(created_at=timezone.now() - timedelta(hours=24, seconds=30))
@@ -232,7 +281,9 @@ def test_a_row_whose_sender_died_mid_send_is_never_sent_again(
     row = Notification.objects.get()
     # The state a worker killed after its claim leaves behind.
     Notification.objects.filter(pk=row.pk).update(
-        state=NotificationState.SENDING, attempts=1, lease_until=timezone.now() - timedelta(seconds=1)
+        state=NotificationState.SENDING,
+        attempts=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
     )
     assert notification_deliver(row.pk) is None
     assert notifications_sweep() == {"uncertain": 1, "requeued": 0}

@@ -16,7 +16,6 @@ from django.core.management import call_command
 
 from portouts.alerts.channels import channel_target
 from portouts.models import AlertChannel, AlertRule
-
 from tests.fixtures_alerts import free_port
 
 
@@ -38,7 +37,10 @@ def test_the_mail_catcher_prints_and_stores_mail(tmp_path):
     env = {**os.environ, "DEBUG": "1", "VAR_DIR": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "mail_catcher", "--port", str(port)],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30

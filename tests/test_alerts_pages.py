@@ -84,8 +84,11 @@ def test_a_malformed_channel_url_is_refused_with_a_message(admin_client_user):
     assert not AlertChannel.objects.exists()
     ok = admin_client_user.post(
         "/alerts/channels/",
-        {"name": "#porting", "kind": ChannelKind.SLACK,
-         "target": "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"},
+        {
+            "name": "#porting",
+            "kind": ChannelKind.SLACK,
+            "target": "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ",
+        },
     )
     assert ok.status_code == 302
     page = admin_client_user.get("/alerts/channels/").content.decode()
@@ -96,11 +99,18 @@ def test_a_malformed_channel_url_is_refused_with_a_message(admin_client_user):
 def test_a_rule_without_recipients_cannot_be_saved_in_the_admin(admin_client_user):
     prefix = "routes"
     data = {
-        "name": "New port-outs", "kind": AlertKind.NEW_PENDING, "enabled": "on",
-        "thresholds_hours": "[]", "business_weekdays": "[]", "stale_minutes": "30",
-        f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
-        f"{prefix}-0-role": "primary", f"{prefix}-0-position": "0",
+        "name": "New port-outs",
+        "kind": AlertKind.NEW_PENDING,
+        "enabled": "on",
+        "thresholds_hours": "[]",
+        "business_weekdays": "[]",
+        "stale_minutes": "30",
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+        f"{prefix}-0-role": "primary",
+        f"{prefix}-0-position": "0",
         f"{prefix}-0-delay_minutes": "0",
     }
     response = admin_client_user.post("/admin/portouts/alertrule/add/", data)
@@ -115,8 +125,15 @@ def test_unread_indicator_timeline_and_mark_read(
     rule = make_rule(AlertKind.OVERDUE, users=[reviewer])
     po = make_portout()
     Notification.objects.create(
-        rule=rule, portout=po, user=reviewer, kind=rule.kind, occasion="overdue", title="PO late",
-        dedup_key="k1", state=NotificationState.SENT, created_at=timezone.now(),
+        rule=rule,
+        portout=po,
+        user=reviewer,
+        kind=rule.kind,
+        occasion="overdue",
+        title="PO late",
+        dedup_key="k1",
+        state=NotificationState.SENT,
+        created_at=timezone.now(),
     )
     assert "1</span> unread alert" in reviewer_client.get("/").content.decode()
     page = reviewer_client.get(f"/portouts/{po.id}/").content.decode()
@@ -150,8 +167,13 @@ def test_preferences_mute_a_rule_and_quiet_hours(reviewer, reviewer_client, make
     assert response.status_code == 400 and "is not a time zone" in response.content.decode()
     reviewer_client.post(
         "/alerts/preferences/",
-        {"method": "dashboard", "muted_rules": [rule.pk], "quiet_timezone": "Europe/Paris",
-         "quiet_start": "22:00", "quiet_end": "07:00"},
+        {
+            "method": "dashboard",
+            "muted_rules": [rule.pk],
+            "quiet_timezone": "Europe/Paris",
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
+        },
     )
     pref = reviewer.alertpreference
     assert pref.method == "dashboard" and list(pref.muted_rules.all()) == [rule]

@@ -20,7 +20,12 @@ pytestmark = pytest.mark.worker
 
 
 def test_a_worker_killed_mid_send_neither_loses_nor_doubles(
-    alert_settings, smtp_server, make_channel, make_rule, make_portout, celery_worker_process,
+    alert_settings,
+    smtp_server,
+    make_channel,
+    make_rule,
+    make_portout,
+    celery_worker_process,
 ):
     mail = make_channel(ChannelKind.EMAIL, "porting@example.com")
     make_rule(AlertKind.OVERDUE, channels=[mail])
@@ -48,7 +53,12 @@ def test_a_worker_killed_mid_send_neither_loses_nor_doubles(
 
 
 def test_a_worker_sends_a_queued_alert_once(
-    alert_settings, smtp_server, http_receiver, make_channel, make_rule, make_portout,
+    alert_settings,
+    smtp_server,
+    http_receiver,
+    make_channel,
+    make_rule,
+    make_portout,
     celery_worker_process,
 ):
     hook = make_channel(ChannelKind.JSON, http_receiver.url)

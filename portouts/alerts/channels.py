@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
-import socket
 from urllib.parse import urlencode
 
 import apprise
@@ -106,7 +105,7 @@ def email_send(addresses: list[str], title: str, body: str) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         codes = ", ".join(f"{code} {_text(err)}" for code, err in exc.recipients.values())
         raise DeliveryFailed(f"The mail server refused the recipients ({codes}).") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise DeliveryFailed("The mail server did not answer in time.") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryFailed(

@@ -18,9 +18,7 @@ class ClaimRefused(Exception):
     """Someone else holds the port-out; the message says who and since when."""
 
 
-def portout_claim_take(
-    portout_id: str, user: User, *, now: datetime | None = None
-) -> PortOutClaim:
+def portout_claim_take(portout_id: str, user: User, *, now: datetime | None = None) -> PortOutClaim:
     """Claim (or renew one's own claim on) a port-out; refused while another's is active."""
     now = now or timezone.now()
     with transaction.atomic():

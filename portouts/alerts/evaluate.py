@@ -182,7 +182,8 @@ def on_details_stored(
         AlertKind.NEW_COMMENT: [
             c
             for c in comments
-            if c.portout_id in portouts and c.user_id != portouts[c.portout_id].user_id
+            if c.portout_id in portouts
+            and c.user_id != portouts[c.portout_id].user_id
             or not c.user_id
         ],
         AlertKind.NEW_DOCUMENT: list(documents),

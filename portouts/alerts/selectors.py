@@ -88,9 +88,7 @@ def delivery_log(filters: LogFilters) -> QuerySet[Notification]:
     if filters.rule.isdigit():
         rows = rows.filter(rule_id=int(filters.rule))
     if filters.portout:
-        rows = rows.filter(
-            Q(portout_id=filters.portout) | Q(portout__support_key=filters.portout)
-        )
+        rows = rows.filter(Q(portout_id=filters.portout) | Q(portout__support_key=filters.portout))
     return rows.defer("body", "portout__raw")
 
 

@@ -51,7 +51,7 @@ def claim_release(request: HttpRequest, portout_id: str) -> HttpResponse:
 def my_alerts(request: HttpRequest) -> HttpResponse:
     """My alerts, newest first; POST marks them all read."""
     if request.method == "POST":
-        Notification.objects.filter(user_id=request.user.pk, read_at=None).update(
+        Notification.objects.filter(user_id=request.user.pk or 0, read_at=None).update(
             read_at=timezone.now()
         )
         return redirect("portouts:my_alerts")
@@ -62,15 +62,17 @@ def my_alerts(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    pref = AlertPreference.objects.filter(user_id=request.user.pk).first()
-    pref = pref or AlertPreference(user_id=request.user.pk)
+    pref = AlertPreference.objects.filter(user_id=request.user.pk or 0).first()
+    pref = pref or AlertPreference(user_id=request.user.pk or 0)
     form = PreferenceForm(request.POST or None, instance=pref)
     form.fields["muted_rules"].queryset = AlertRule.objects.filter(enabled=True)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your alert preferences are saved.")
         return redirect("portouts:alert_preferences")
-    return render(request, "alerts/preferences.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "alerts/preferences.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @require_GET

@@ -249,9 +249,7 @@ def _write_batch(
     stored = set(result.stored_ids)
     new_children: tuple[list[Comment], list[SupportingDocument]] = ([], [])
     if details:
-        new_children = _write_details(
-            {k: v for k, v in details.items() if k in stored}, read_began
-        )
+        new_children = _write_details({k: v for k, v in details.items() if k in stored}, read_began)
     watch.stored(rows, *new_children)
     return result
 
