@@ -290,3 +290,88 @@ def test_a_row_whose_sender_died_mid_send_is_never_sent_again(
     row.refresh_from_db()
     assert row.state == NotificationState.UNCERTAIN
     assert smtp_server.messages == []
+
+
+def test_people_get_email_unless_muted_dashboard_only_or_quiet(
+    alert_settings, make_rule, make_portout, reviewer, admin_user, viewer, eager_tasks,
+    smtp_server, django_capture_on_commit_callbacks,
+):
+    from portouts.models import AlertPreference
+
+    for user, address in ((reviewer, "rita@example.com"), (admin_user, "ada@example.com"),
+                          (viewer, "vera@example.com")):
+        user.email = address
+        user.save()
+    rule = make_rule(AlertKind.OVERDUE, users=[reviewer, admin_user, viewer])
+    AlertPreference.objects.create(user=admin_user, method="dashboard")
+    muted = AlertPreference.objects.create(user=viewer)
+    muted.muted_rules.add(rule)
+    make_portout(created_at=timezone.now() - timedelta(hours=24, seconds=30))
+    _tick(django_capture_on_commit_callbacks)
+    assert [m.rcpt_tos for m in smtp_server.wait_for(1)] == [["rita@example.com"]]
+    rows = {n.user.username: n for n in Notification.objects.select_related("user")}
+    assert set(rows) == {"rita", "ada"}
+    assert rows["ada"].state == NotificationState.SENT and not rows["ada"].by_email
+
+    AlertPreference.objects.create(
+        user=reviewer, quiet_timezone="UTC", quiet_start=time(0), quiet_end=time(23, 59)
+    )
+    make_portout(created_at=timezone.now() - timedelta(hours=24, seconds=30))
+    _tick(django_capture_on_commit_callbacks)
+    assert len(smtp_server.messages) == 1  # quiet hours: the dashboard only
+    assert Notification.objects.filter(user=reviewer, by_email=False).count() == 1
+
+
+def test_a_row_whose_task_was_lost_is_sent_by_the_sweep(
+    channels, make_rule, make_portout, eager_tasks, smtp_server,
+    django_capture_on_commit_callbacks,
+):
+    make_rule(AlertKind.OVERDUE, channels=[channels[0]])
+    make_portout(created_at=timezone.now() - timedelta(hours=24, seconds=30))
+    with django_capture_on_commit_callbacks(execute=False):  # the broker lost the task
+        alerts_evaluate()
+    assert smtp_server.messages == []
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        assert notifications_sweep()["requeued"] == 1
+        assert notifications_sweep()["requeued"] == 0
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_a_failing_sync_alerts_once_per_blind_period(
+    channels, make_rule, eager_tasks, http_receiver, django_capture_on_commit_callbacks,
+):
+    from portouts.models import SyncRun
+
+    make_rule(AlertKind.SYNC_BLIND, channels=[channels[1]], stale_minutes=10)
+    now = timezone.now()
+    good = SyncRun.objects.create(kind="incremental", status="succeeded", triggered_by="beat",
+                                  finished_at=now - timedelta(minutes=29))
+    bad = SyncRun.objects.create(kind="incremental", status="failed", triggered_by="beat",
+                                 finished_at=now - timedelta(minutes=1), error="Telnyx answered 503.")
+    SyncRun.objects.filter(pk=good.pk).update(started_at=now - timedelta(minutes=30))
+    SyncRun.objects.filter(pk=bad.pk).update(started_at=now - timedelta(minutes=2))
+    _tick(django_capture_on_commit_callbacks)
+    _tick(django_capture_on_commit_callbacks)
+    payloads = [p["message"] for p in (http_receiver.wait_for(1) and http_receiver.payloads())]
+    assert len(payloads) == 1 and "blind" in payloads[0] and "503" in payloads[0]
+
+
+def test_a_quiet_tick_costs_the_same_whatever_the_port_outs_already_alerted(
+    channels, make_rule, make_portout, eager_tasks, http_receiver,
+    django_capture_on_commit_callbacks,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for kind in (AlertKind.DUE_SOON, AlertKind.OVERDUE, AlertKind.NEW_PENDING):
+        make_rule(kind, channels=[channels[1]], thresholds_hours=[8, 2])
+    counts = []
+    for n in (5, 40):
+        for _ in range(n - (5 if counts else 0)):
+            make_portout(created_at=timezone.now() - timedelta(hours=20))
+        _tick(django_capture_on_commit_callbacks)  # alerts them
+        with CaptureQueriesContext(connection) as ctx:
+            _tick(django_capture_on_commit_callbacks)  # nothing new
+        counts.append(len(ctx.captured_queries))
+    print(f"quiet beat tick, 3 rules: {counts[0]} queries (5 port-outs), {counts[1]} (40)")
+    assert counts[0] == counts[1] <= 25
