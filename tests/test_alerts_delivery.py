@@ -293,13 +293,23 @@ def test_a_row_whose_sender_died_mid_send_is_never_sent_again(
 
 
 def test_people_get_email_unless_muted_dashboard_only_or_quiet(
-    alert_settings, make_rule, make_portout, reviewer, admin_user, viewer, eager_tasks,
-    smtp_server, django_capture_on_commit_callbacks,
+    alert_settings,
+    make_rule,
+    make_portout,
+    reviewer,
+    admin_user,
+    viewer,
+    eager_tasks,
+    smtp_server,
+    django_capture_on_commit_callbacks,
 ):
     from portouts.models import AlertPreference
 
-    for user, address in ((reviewer, "rita@example.com"), (admin_user, "ada@example.com"),
-                          (viewer, "vera@example.com")):
+    for user, address in (
+        (reviewer, "rita@example.com"),
+        (admin_user, "ada@example.com"),
+        (viewer, "vera@example.com"),
+    ):
         user.email = address
         user.save()
     rule = make_rule(AlertKind.OVERDUE, users=[reviewer, admin_user, viewer])
@@ -323,7 +333,11 @@ def test_people_get_email_unless_muted_dashboard_only_or_quiet(
 
 
 def test_a_row_whose_task_was_lost_is_sent_by_the_sweep(
-    channels, make_rule, make_portout, eager_tasks, smtp_server,
+    channels,
+    make_rule,
+    make_portout,
+    eager_tasks,
+    smtp_server,
     django_capture_on_commit_callbacks,
 ):
     make_rule(AlertKind.OVERDUE, channels=[channels[0]])
@@ -338,16 +352,29 @@ def test_a_row_whose_task_was_lost_is_sent_by_the_sweep(
 
 
 def test_a_failing_sync_alerts_once_per_blind_period(
-    channels, make_rule, eager_tasks, http_receiver, django_capture_on_commit_callbacks,
+    channels,
+    make_rule,
+    eager_tasks,
+    http_receiver,
+    django_capture_on_commit_callbacks,
 ):
     from portouts.models import SyncRun
 
     make_rule(AlertKind.SYNC_BLIND, channels=[channels[1]], stale_minutes=10)
     now = timezone.now()
-    good = SyncRun.objects.create(kind="incremental", status="succeeded", triggered_by="beat",
-                                  finished_at=now - timedelta(minutes=29))
-    bad = SyncRun.objects.create(kind="incremental", status="failed", triggered_by="beat",
-                                 finished_at=now - timedelta(minutes=1), error="Telnyx answered 503.")
+    good = SyncRun.objects.create(
+        kind="incremental",
+        status="succeeded",
+        triggered_by="beat",
+        finished_at=now - timedelta(minutes=29),
+    )
+    bad = SyncRun.objects.create(
+        kind="incremental",
+        status="failed",
+        triggered_by="beat",
+        finished_at=now - timedelta(minutes=1),
+        error="Telnyx answered 503.",
+    )
     SyncRun.objects.filter(pk=good.pk).update(started_at=now - timedelta(minutes=30))
     SyncRun.objects.filter(pk=bad.pk).update(started_at=now - timedelta(minutes=2))
     _tick(django_capture_on_commit_callbacks)
@@ -357,7 +384,11 @@ def test_a_failing_sync_alerts_once_per_blind_period(
 
 
 def test_a_quiet_tick_costs_the_same_whatever_the_port_outs_already_alerted(
-    channels, make_rule, make_portout, eager_tasks, http_receiver,
+    channels,
+    make_rule,
+    make_portout,
+    eager_tasks,
+    http_receiver,
     django_capture_on_commit_callbacks,
 ):
     from django.db import connection
