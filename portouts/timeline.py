@@ -22,6 +22,7 @@ from portouts.models import Comment, PortOut, PortOutEvent, RejectionCode, Revie
 TELNYX_STAFF = "Telnyx staff"
 OUR_ACCOUNT = "Our team in Telnyx"
 REJECTED = {PortOutStatus.REJECTED_PENDING.value, PortOutStatus.REJECTED.value}
+PENDING = PortOutStatus.PENDING.value
 DOCUMENT_NAMES = {DocumentType.LOA.value: "LOA", DocumentType.INVOICE.value: "invoice"}
 #: Titles of our actions: (when Telnyx accepted it, when it failed or is still open).
 ACTION_TITLES = {
@@ -111,8 +112,10 @@ def _status_steps(events: Iterable[PortOutEvent]) -> dict[str, tuple[str, str]]:
 
     The rule: `to` is the payload's `status` (never the event's `payload_status`, which is
     the delivery state of the event); `from` is the `to` of the port-out's previous status
-    event in time order, and for its first status event `pending`, since Telnyx opens every
-    port-out pending. An event without a status in its payload has no step ("", "").
+    event in time order. Telnyx opens every port-out pending, so before its first status
+    event a port-out was pending, and a first event to pending is the opening itself
+    (from ""). An event without a status in its payload has no step ("", "") and leaves
+    the sequence as it was.
     """
     by_portout: dict[str, list[PortOutEvent]] = {}
     for ev in events:
@@ -121,11 +124,15 @@ def _status_steps(events: Iterable[PortOutEvent]) -> dict[str, tuple[str, str]]:
     steps: dict[str, tuple[str, str]] = {}
     for evs in by_portout.values():
         evs.sort(key=_time_order)
-        current = PortOutStatus.PENDING.value
+        current = ""
         for ev in evs:
             to = str(_payload(ev).get("status") or "")
-            steps[ev.id] = (current, to) if to else ("", "")
-            current = to or current
+            if not to:
+                steps[ev.id] = ("", "")
+                continue
+            before = current or ("" if to == PENDING else PENDING)
+            steps[ev.id] = (before, to)
+            current = to
     return steps
 
 
@@ -150,6 +157,8 @@ def _status_title(ev: PortOutEvent, step: tuple[str, str], ctx: _Context) -> str
     before, after = step
     if not after:
         return "Status changed (Telnyx did not say to what)"
+    if not before:
+        return f"Status: {after} (request received)"
     title = f"Status: {before} → {after}" if before != after else f"Status: still {after}"
     if after not in REJECTED:
         return title
@@ -291,18 +300,26 @@ def _action_entry(a: ReviewAction) -> TimelineEntry:
 # -- assembling ----------------------------------------------------------------------------
 
 
-def _context(portouts: Iterable[PortOut], actions: Iterable[ReviewAction]) -> _Context:
+def _context(
+    portouts: Iterable[PortOut], actions: Iterable[ReviewAction], events: Iterable[PortOutEvent]
+) -> _Context:
+    """Codes are named only when a status event announces a rejection (one query then)."""
     rows = {p.id: p for p in portouts}
     rejections: dict[str, list[ReviewAction]] = {}
     for a in sorted(actions, key=lambda a: a.created_at):
         if a.kind == ReviewActionKind.REJECT and a.outcome == ReviewAction.Outcome.SUCCEEDED:
             rejections.setdefault(a.portout_id or "", []).append(a)
-    names = {
-        (pid, code): description
-        for pid, code, description in RejectionCode.objects.filter(
-            portout_id__in=list(rows)
-        ).values_list("portout_id", "code", "description")
+    rejected = {
+        e.portout_id
+        for e in events
+        if e.event_type == EventType.STATUS_CHANGED and _payload(e).get("status") in REJECTED
     }
+    codes = RejectionCode.objects.filter(portout_id__in=[p for p in rows if p in rejected])
+    names = (
+        {(p, c): d for p, c, d in codes.values_list("portout_id", "code", "description")}
+        if rejected
+        else {}
+    )
     return _Context(portouts=rows, code_names=names, rejections=rejections)
 
 
@@ -332,11 +349,12 @@ def _entries(
 
 
 def portout_history(*, portout: PortOut) -> PortoutHistory:
-    """The timeline of one port-out, newest first, in five queries whatever its length."""
+    """The timeline of one port-out, newest first, in three queries whatever its length
+    (four when it was rejected: the codes' names)."""
     events = list(PortOutEvent.objects.filter(portout_id=portout.id))
     comments = list(Comment.objects.filter(portout_id=portout.id).defer("raw"))
     actions = list(ReviewAction.objects.filter(portout_id=portout.id).select_related("user"))
-    ctx = _context([portout], actions)
+    ctx = _context([portout], actions, events)
     entries = _entries(
         shown_events=events, status_events=events, comments=comments, actions=actions, ctx=ctx
     )
@@ -369,7 +387,7 @@ def recent_activity(*, limit: int = 15) -> list[TimelineEntry]:
         status_events=history,
         comments=comments,
         actions=actions,
-        ctx=_context(portouts, actions),
+        ctx=_context(portouts, actions, events),
     )[:limit]
     keys = {p.id: p.support_key for p in portouts}
     return [replace(i, portout_label=keys.get(i.portout_id) or i.portout_id) for i in entries]
