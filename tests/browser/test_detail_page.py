@@ -125,17 +125,26 @@ def test_the_rejection_to_confirm_is_not_under_the_sticky_header(
     assert box["y"] + box["height"] <= page.viewport_size["height"]
 
 
-def test_comment_notices_do_not_pile_up(signed_in_page, reviewer, synced, pending_portout):
+def test_notices_do_not_pile_up(signed_in_page, reviewer, synced, pending_portout, tmp_path):
     page = signed_in_page(reviewer)
     _open(page, PortOut.objects.get(id=pending_portout))
+    notices = page.locator("[data-notice], #messages > .message")
     for text in ("First note for Telnyx.", "Second note for Telnyx."):
         page.fill("#id_body", text)
         page.click("#comment-form button[type=submit]")
         page.wait_for_selector(f"#timeline :text('{text}')")
-    notices = page.locator("[data-notice], #messages > .message")
     assert notices.count() == 1
     assert "Comment posted" in notices.first.inner_text()
     # One comment, one entry: the action, the cached comment and its event are merged.
     timeline = page.locator("#timeline").inner_text()
     assert timeline.count("Second note for Telnyx.") == 1
     assert f"Comment · {reviewer.get_username()}" in timeline
+    # The next action's message replaces the comment's.
+    loa = tmp_path / "loa.pdf"
+    loa.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.set_input_files("#id_file", files=[str(loa)])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-form [data-notice]")
+    assert notices.count() == 1
+    assert "attached as LOA" in notices.first.inner_text()
+    assert "Uploaded LOA loa.pdf" in page.locator("#timeline").inner_text()
