@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portouts.choices import NotificationState
 from portouts.models import Escalation, Notification, PortOutClaim
-from portouts.selectors import ActivityItem
+from portouts.timeline import TimelineEntry
 
 PROBLEM_STATES = (NotificationState.FAILED, NotificationState.UNCERTAIN)
 
@@ -48,24 +48,24 @@ def _recipient(n: Notification) -> str:
     return "a removed channel"
 
 
-def alert_timeline_items(portout_id: str) -> list[ActivityItem]:
+def alert_timeline_items(portout_id: str) -> list[TimelineEntry]:
     """Timeline entries of a port-out's alerts, e.g. "Alerted #porting on Slack, 2h"."""
     rows = Notification.objects.filter(portout_id=portout_id).select_related("channel", "user")
     items = []
     for n in rows.order_by("created_at")[:200]:
         tier = f", tier {n.tier}" if n.tier else ""
         title = f"Alerted {_recipient(n)}, {n.occasion}{tier}"
-        outcome = {"sent": "succeeded", "failed": "failed"}.get(n.state, n.state)
+        problem = n.state in PROBLEM_STATES
         items.append(
-            ActivityItem(
+            TimelineEntry(
                 kind="alert",
                 at=n.sent_at or n.created_at,
                 portout_id=portout_id,
                 title=title,
-                body=n.last_error if n.state in PROBLEM_STATES else n.get_kind_display(),
+                body=n.last_error if problem else n.get_kind_display(),
                 actor="Alerts",
-                outcome=outcome,
-                detail=n,
+                outcome="failed" if problem else "",
+                outcome_label=n.get_state_display() if n.state != NotificationState.SENT else "",
             )
         )
     return items
