@@ -37,6 +37,7 @@ from .errors import (
     error_class_for_status,
     normalize_errors,
 )
+from .numbers import PhoneNumberFilters, phone_number_query
 from .query import encode_query, to_utc_datetime
 from .retry import RetryPolicy
 from .types import (
@@ -45,6 +46,7 @@ from .types import (
     EventData,
     Page,
     PageMeta,
+    PhoneNumberData,
     PortoutData,
     RejectionCodeData,
     ReportData,
@@ -587,6 +589,28 @@ class TelnyxClient:
         path = f"/portouts/{_segment(portout_id, 'portout_id')}/supporting_documents"
         data = self._get_list("POST", path, json={"documents": items}, retry="not_sent")
         return [SupportingDocumentData.from_api(d) for d in data]
+
+    # -- phone numbers (the account's inventory) --------------------------
+
+    def list_phone_numbers(
+        self, *, page_size: int | None = None, **filters: Unpack[PhoneNumberFilters]
+    ) -> Iterator[PhoneNumberData]:
+        """Every number of the account matching the filters, across all pages."""
+        query = phone_number_query(filters)
+        return self._iterate(
+            lambda n: self._page("/phone_numbers", query, PhoneNumberData.from_api, n, page_size)
+        )
+
+    def list_phone_numbers_page(
+        self,
+        *,
+        page_number: int = 1,
+        page_size: int | None = None,
+        **filters: Unpack[PhoneNumberFilters],
+    ) -> Page[PhoneNumberData]:
+        """One page of the inventory with its meta (the sync stores page by page)."""
+        query = phone_number_query(filters)
+        return self._page("/phone_numbers", query, PhoneNumberData.from_api, page_number, page_size)
 
     # -- events -----------------------------------------------------------
 
