@@ -19,9 +19,9 @@ from django.utils import timezone
 from portouts import selectors, sync, telnyx
 from portouts.models import (
     Comment,
+    PhoneNumber,
     PortOut,
     PortOutEvent,
-    PhoneNumber,
     PortOutNumber,
     RejectionCode,
     SupportingDocument,
