@@ -90,6 +90,15 @@ class PinResult(models.TextChoices):
     UNKNOWN = "unknown", "No status event yet"
 
 
+PIN_TONES = {
+    PinResult.MATCHED: "ok",
+    PinResult.WRONG: "danger",
+    PinResult.MISSING: "warn",
+    PinResult.NOT_ELIGIBLE: "muted",
+    PinResult.UNKNOWN: "muted",
+}
+
+
 class NumberSource(models.TextChoices):
     """How a number came to the account (`source` of `GET /phone_numbers`)."""
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from portouts.choices import PinResult, PortOutStatus
+from portouts.choices import PIN_TONES, PinResult, PortOutStatus
 
 _PIN_WORD = re.compile(r"\bpin\b", re.IGNORECASE)
 _REJECTED = {PortOutStatus.REJECTED.value, PortOutStatus.REJECTED_PENDING.value}
@@ -31,6 +31,10 @@ class PinCheck:
     result: PinResult
     attempted_pin: str = ""
     auto_rejected: bool = False
+
+    @property
+    def tone(self) -> str:
+        return PIN_TONES[self.result]
 
     @property
     def label(self) -> str:

@@ -9,7 +9,7 @@ events (six queries, five when no number has a customer reference).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q
@@ -40,6 +40,7 @@ class NumberEvidence:
     record: PhoneNumber | None
     customer: Customer | None
     held_since: datetime | None
+    held_days: int | None
 
     @property
     def source_label(self) -> str:
@@ -48,9 +49,6 @@ class NumberEvidence:
             return str(NumberSource(source).label)
         except ValueError:
             return source or "—"
-
-    def held_days(self, now: datetime) -> int | None:
-        return None if self.held_since is None else max(0, (now - self.held_since).days)
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,6 @@ class Evidence:
     pin: PinCheck
     earlier: list[EarlierRequest]
     left_behind: list[str]
-    now: datetime = field(default_factory=timezone.now)
 
     @property
     def differences(self) -> list[str]:
@@ -105,11 +102,7 @@ class Evidence:
 
     def recent_numbers(self, days: int = RECENT_DAYS) -> list[str]:
         """Numbers bought or ported in less than `days` ago."""
-        return [
-            n.number
-            for n in self.numbers
-            if (held := n.held_days(self.now)) is not None and held < days
-        ]
+        return [n.number for n in self.numbers if n.held_days is not None and n.held_days < days]
 
 
 def _owners(numbers: list[str], records: dict[str, PhoneNumber]) -> dict[str, Customer]:
@@ -189,8 +182,17 @@ def _comparisons(portout: PortOut, customer: Customer | None) -> list[tuple[str,
     ]
 
 
+def _number(
+    number: str, record: PhoneNumber | None, customer: Customer | None, now: datetime
+) -> NumberEvidence:
+    since = (record.purchased_at or record.created_at) if record else None
+    days = None if since is None else max(0, (now - since).days)
+    return NumberEvidence(number, record, customer, since, days)
+
+
 def portout_evidence(portout: PortOut) -> Evidence:
     """Everything the verification panel shows about one port-out, from the cache."""
+    now = timezone.now()
     numbers = list(dict.fromkeys(str(n) for n in portout.phone_numbers if n))
     records = {r.number: r for r in PhoneNumber.objects.filter(number__in=numbers)}
     owners = _owners(numbers, records)
@@ -200,15 +202,7 @@ def portout_evidence(portout: PortOut) -> Evidence:
         portout_id=portout.id, event_type=EventType.STATUS_CHANGED
     ).order_by("created_at", "received_at")
     return Evidence(
-        numbers=[
-            NumberEvidence(
-                number=n,
-                record=records.get(n),
-                customer=owners.get(n),
-                held_since=(r.purchased_at or r.created_at) if (r := records.get(n)) else None,
-            )
-            for n in numbers
-        ],
+        numbers=[_number(n, records.get(n), owners.get(n), now) for n in numbers],
         customer=customer,
         other_customers=ranked[1:],
         comparisons=_comparisons(portout, customer),
