@@ -96,6 +96,7 @@ class Customer(models.Model):
                 fields=["customer_reference"],
                 condition=~models.Q(customer_reference=""),
                 name="customer_reference_unique",
+                violation_error_message="Another customer already has this customer reference.",
             )
         ]
 
