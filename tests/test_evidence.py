@@ -246,11 +246,21 @@ def test_a_freeze_still_running_is_reported(db, acme, make_portout):
 
 
 def test_numbers_outside_the_inventory_have_no_owner(db, make_portout):
+    inventory("+13125550999")
     evidence = portout_evidence(make_portout(phone_numbers=["+13125550100"], country_code="US"))
     (number,) = evidence.numbers
     assert (number.record, number.customer, number.held_days) == (None, None, None)
     assert evidence.customer is None and evidence.comparisons == []
     assert evidence.pin.result == PinResult.UNKNOWN
+    assert not evidence.inventory_missing
+
+
+def test_the_panel_says_when_no_inventory_was_synced_yet(db, make_portout, viewer_client):
+    portout = make_portout(phone_numbers=["+13125550100"])
+    assert portout_evidence(portout).inventory_missing
+    html = viewer_client.get(reverse("portouts:detail", args=[portout.id])).content.decode()
+    assert 'id="verification-no-inventory"' in html
+    assert "Not in our inventory" not in html
 
 
 def test_the_panel_shows_the_evidence_above_the_decision(scenario, viewer_client):

@@ -3,7 +3,8 @@
 Never a Telnyx call, and a fixed number of queries whatever the number of numbers: the
 inventory rows, the explicit number links, the customers by reference, the numbers of
 those customers left out of the request, earlier requests for the numbers and the status
-events (six queries, five when no number has a customer reference).
+events (six queries; one more, whether the cache holds any inventory, when none of the
+numbers is in it).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class Evidence:
     pin: PinCheck
     earlier: list[EarlierRequest]
     left_behind: list[str]
+    #: the cache holds no inventory at all yet (no full sync has read it)
+    inventory_missing: bool = False
 
     @property
     def differences(self) -> list[str]:
@@ -212,6 +215,7 @@ def portout_evidence(portout: PortOut) -> Evidence:
         ),
         earlier=_earlier(portout, numbers),
         left_behind=_left_behind(ranked, numbers),
+        inventory_missing=not records and not PhoneNumber.objects.exists(),
     )
 
 
