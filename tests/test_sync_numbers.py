@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from portouts import sync
 from portouts.models import PhoneNumber, PortOut, SyncRun
@@ -210,3 +212,15 @@ def test_no_number_is_read_before_a_full_sync_built_the_inventory(account, api):
     account.portouts[PID]["updated_at"] = "2026-01-01T00:00:00Z"
     sync.run_incremental_sync(client=api)
     assert account.lookups == []
+
+
+def test_the_sync_page_says_when_the_inventory_could_not_be_read(viewer_client):
+    run = SyncRun.objects.create(
+        kind="full", status="succeeded", counts={"inventory_failed": 1}, finished_at=timezone.now()
+    )
+    page = viewer_client.get(reverse("portouts:sync_progress", args=[run.pk]))
+    assert b"The number inventory could not be read" in page.content
+    run.counts = {}
+    run.save()
+    page = viewer_client.get(reverse("portouts:sync_progress", args=[run.pk]))
+    assert b"The number inventory" not in page.content
