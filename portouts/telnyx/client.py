@@ -1,4 +1,4 @@
-"""HTTP client for the Telnyx port-out, events, reports and documents APIs.
+"""HTTP client for the Telnyx port-out, events, reports, documents and phone-number APIs.
 
 One `TelnyxClient` wraps one `httpx.Client`, so connections are pooled; use
 `get_client()` to share a single instance per process. The API key lives only
@@ -6,7 +6,7 @@ in the `Authorization` header of that `httpx.Client`: it is kept out of reprs,
 log lines (requests are logged at DEBUG without headers) and exception text.
 See `portouts.telnyx.retry` for which requests are retried and how.
 
-Why one module of ~770 lines: one concern, the API's operations on one transport. Each
+Why one module of ~800 lines: one concern, the API's operations on one transport. Each
 operation is a few lines over `_send`; splitting them by resource would put the retry
 mode of each request (the rule that no comment or upload is sent twice) far from it.
 """
