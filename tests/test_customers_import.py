@@ -152,3 +152,9 @@ def test_the_admin_previews_an_import_and_shows_row_errors(client, django_user_m
     response = client.post(url, {"import_file": upload, "format": "0"})
     assert b"Confirm import" in response.content
     assert not Customer.objects.exists()  # a preview writes nothing
+
+    confirm = response.context["confirm_form"]
+    fields = {name: confirm[name].value() for name in confirm.fields}
+    done = client.post(reverse("admin:portouts_customer_process_import"), fields)
+    assert done.status_code == 302
+    assert set(Customer.objects.values_list("account_number", flat=True)) == {"A-100", "A-200"}
