@@ -156,6 +156,7 @@ def acme(db):
         city="Chicago",
         state="IL",
         zip="60601",
+        contact_name="Road Runner",
         customer_reference="acme",
     )
 
@@ -221,6 +222,29 @@ def test_the_evidence_of_a_partial_port_with_a_mismatch(scenario, acme):
     assert evidence.recent_numbers() == ["+13125550101"]
     assert not evidence.all_customer_numbers_leaving()
     assert evidence.frozen_until() is None
+
+
+@pytest.mark.parametrize(
+    ("authorized", "contact", "verdict", "ours"),
+    [
+        ("Acme Inc.", "", "match", "ACME, Inc"),  # the business itself
+        ("Road Warrior", "Road Runner", "differs", "Road Runner"),
+        ("Runner, Road", "Road Runner", "match", "Road Runner"),
+        ("Wile E. Coyote", "", "missing", ""),  # a person, and no contact on file
+        ("", "Road Runner", "missing", "ACME, Inc"),
+    ],
+)
+def test_the_authorized_name_is_checked_against_the_business_or_its_contact(
+    acme, make_portout, authorized, contact, verdict, ours
+):
+    acme.contact_name = contact
+    acme.save()
+    inventory("+13125550100")
+    evidence = portout_evidence(
+        make_portout(phone_numbers=["+13125550100"], authorized_name=authorized)
+    )
+    result = dict(evidence.comparisons)["Authorized by"]
+    assert (result.verdict, result.ours) == (verdict, ours)
 
 
 def test_an_explicit_number_link_wins_over_the_reference(db, acme, make_portout):

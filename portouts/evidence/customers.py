@@ -28,6 +28,7 @@ CSV_COLUMNS = (
     "city",
     "state",
     "zip",
+    "contact_name",
     "contact_email",
     "contact_phone",
     "customer_reference",

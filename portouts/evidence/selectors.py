@@ -172,12 +172,23 @@ def _earlier(portout: PortOut, numbers: list[str]) -> list[EarlierRequest]:
     return sorted(requests, key=lambda r: r.created_at or epoch, reverse=True)
 
 
+def _authorized(name: str, customer: Customer) -> Comparison:
+    """The authorized name is a person, or the business itself: it matches our contact's
+    name or the customer's; with no contact on file a person's name cannot be checked."""
+    by_name = compare(name, customer.name)
+    if by_name.matches or not name:
+        return by_name
+    if customer.contact_name:
+        return compare(name, customer.contact_name)
+    return Comparison(name, "", 0.0, "missing")
+
+
 def _comparisons(portout: PortOut, customer: Customer | None) -> list[tuple[str, Comparison]]:
     if customer is None:
         return []
     return [
         ("End user", compare(portout.end_user_name, customer.name)),
-        ("Authorized by", compare(portout.authorized_name, customer.name)),
+        ("Authorized by", _authorized(portout.authorized_name, customer)),
         ("Service address", compare(portout.service_address, customer.service_address)),
         ("City", compare(portout.city, customer.city)),
         ("State", compare(portout.state, customer.state)),

@@ -77,6 +77,9 @@ class Customer(models.Model):
     city = models.CharField(max_length=128, blank=True)
     state = models.CharField(max_length=64, blank=True)
     zip = models.CharField(max_length=32, blank=True)
+    contact_name = models.CharField(
+        max_length=255, blank=True, help_text="The person who may authorize a port for it"
+    )
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=32, blank=True, validators=[validate_e164])
     customer_reference = models.CharField(

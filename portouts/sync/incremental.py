@@ -126,7 +126,9 @@ def _read_numbers_of(
     if not numbers_of or not PhoneNumber.objects.exists():
         return {}, []
     wanted = [n for numbers in numbers_of.values() for n in numbers]
+    before = state.api.requests
     found, failed = read_numbers(state.api, wanted, pool=pool)
+    state.count("inventory_requests", state.api.requests - before)
     unread = set(failed)
     return found, [pid for pid, numbers in numbers_of.items() if unread.intersection(numbers)]
 
