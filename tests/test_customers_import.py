@@ -158,3 +158,13 @@ def test_the_admin_previews_an_import_and_shows_row_errors(client, django_user_m
     done = client.post(reverse("admin:portouts_customer_process_import"), fields)
     assert done.status_code == 302
     assert set(Customer.objects.values_list("account_number", flat=True)) == {"A-100", "A-200"}
+
+
+def test_setup_demo_imports_the_sandbox_customers_when_written(tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    settings.DEBUG = True
+    (tmp_path / "demo-customers.csv").write_text(GOOD)
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)
+    assert "Imported 2 row(s)" in out.getvalue()
+    assert Customer.objects.count() == 2
