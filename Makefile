@@ -35,6 +35,7 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py telnyx_sandbox --seed 500 --write-customers var/demo-customers.csv
 	$(BIN)/python manage.py setup_demo --port $(DEMO_PORT) --sandbox-port $(SANDBOX_PORT) --smtp-port $(SMTP_PORT)
 	PATH="$(CURDIR)/$(BIN):$$PATH" DEMO_PORT=$(DEMO_PORT) SANDBOX_PORT=$(SANDBOX_PORT) SMTP_PORT=$(SMTP_PORT) $(BIN)/honcho -f Procfile.demo --env var/demo.env start
 

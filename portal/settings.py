@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_htmx",
+    "import_export",
     "portouts",
 ]
 # The local Telnyx sandbox (`manage.py telnyx_sandbox`, which `make demo` runs) is a

@@ -80,6 +80,32 @@ class ReviewActionKind(models.TextChoices):
     REPUBLISH = "republish", "Republish event"
 
 
+class PinResult(models.TextChoices):
+    """What the events say of the PIN the gaining carrier gave (rule: `evidence.pin`)."""
+
+    MATCHED = "matched", "PIN given and accepted"
+    WRONG = "wrong", "Wrong PIN: Telnyx rejected the request for its PIN"
+    MISSING = "missing", "No PIN given"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible for PIN protection"
+    UNKNOWN = "unknown", "No status event yet"
+
+
+PIN_TONES = {
+    PinResult.MATCHED: "ok",
+    PinResult.WRONG: "danger",
+    PinResult.MISSING: "warn",
+    PinResult.NOT_ELIGIBLE: "muted",
+    PinResult.UNKNOWN: "muted",
+}
+
+
+class NumberSource(models.TextChoices):
+    """How a number came to the account (`source` of `GET /phone_numbers`)."""
+
+    PURCHASED = "purchased", "Bought"
+    PORTED = "ported", "Ported in"
+
+
 @dataclass(frozen=True)
 class ListColumn:
     """A column of the port-out list: its key, the `o` value that sorts by it, its header,

@@ -1,7 +1,8 @@
 """The port-out app's models, one module per concern.
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
-what the dashboard keeps of its own work. Callers import every model from here.
+what the dashboard keeps of its own work; `evidence` the number inventory (Telnyx's, synced)
+and the team's customer records. Callers import every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
@@ -23,6 +24,7 @@ from portouts.models.cache import (
     RejectionCode,
     SupportingDocument,
 )
+from portouts.models.evidence import Customer, CustomerNumber, PhoneNumber
 from portouts.models.records import Report, ReviewAction, SyncRun
 
 __all__ = [
@@ -34,7 +36,10 @@ __all__ = [
     "Notification",
     "PortOutClaim",
     "Comment",
+    "Customer",
+    "CustomerNumber",
     "EventType",
+    "PhoneNumber",
     "PortOut",
     "PortOutEvent",
     "PortOutNumber",

@@ -21,12 +21,14 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from portouts import selectors, timeline
 from portouts.choices import LIST_COLUMNS
 from portouts.downloads import DocumentUnavailable, supporting_document_open
+from portouts.evidence.selectors import portout_evidence
 from portouts.filters import PortOutFilter
 from portouts.forms import (
     PAGE_SIZES,
@@ -195,6 +197,8 @@ def detail_context(
         "timeline_count": len(history.entries),
         "attempted_pin": history.attempted_pin,
         "documents": selectors.portout_documents(portout_id=portout.id),
+        # Read once, and only by a render that shows the verification panel.
+        "evidence": SimpleLazyObject(lambda: portout_evidence(portout)),
         "codes": codes,
         "can_review": can_review(request),
         "version": version,
