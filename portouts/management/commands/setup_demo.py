@@ -47,6 +47,14 @@ def load_or_create_keypair(path: Path) -> tuple[str, str]:
     return base64.b64encode(private).decode(), base64.b64encode(public).decode()
 
 
+def demo_banner(*, port: int, sandbox_port: int) -> str:
+    """The URL and the sign-ins, printed by setup_demo and again by demo_ready."""
+    lines = [f"\nDashboard: http://127.0.0.1:{port}/  (demo sign-ins below)"]
+    lines += [f"  {role:<9} {username} / {password}" for username, role, password in DEMO_USERS]
+    lines.append(f"Telnyx sandbox: http://127.0.0.1:{sandbox_port}/v2\n")
+    return "\n".join(lines)
+
+
 class Command(BaseCommand):
     help = "Create demo users and var/demo.env for `make demo` (DEBUG only)."
 
@@ -76,9 +84,4 @@ class Command(BaseCommand):
         )
         for username, role, password in DEMO_USERS:
             call_command("create_user", username, role=role, password=password)
-        self.stdout.write(
-            self.style.SUCCESS(f"\nDashboard: http://127.0.0.1:{port}/  (demo sign-ins below)")
-        )
-        for username, role, password in DEMO_USERS:
-            self.stdout.write(f"  {role:<9} {username} / {password}")
-        self.stdout.write(f"Telnyx sandbox: http://127.0.0.1:{sandbox_port}/v2\n")
+        self.stdout.write(demo_banner(port=port, sandbox_port=sandbox_port))
