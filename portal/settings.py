@@ -354,16 +354,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "forbidden_without_traceback": {"()": "portal.logs.ForbiddenWithoutTraceback"},
+        "mask_urls": {"()": "portouts.alerts.secrets.MaskUrlsFilter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Apprise writes channel URLs (webhook secrets) into its debug and info lines: only its
     # warnings pass, with any URL masked.
-    "filters": {"mask_urls": {"()": "portouts.alerts.secrets.MaskUrlsFilter"}},
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "apprise": {"level": "WARNING", "filters": ["mask_urls"]},
         "urllib3": {"level": "WARNING", "filters": ["mask_urls"]},
         "urllib3.connectionpool": {"filters": ["mask_urls"]},
+        # Django's own console handler (DEBUG only) would print every django.* record a
+        # second time beside the root's: each is printed once, by the root.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"filters": ["forbidden_without_traceback"]},
     },
 }

@@ -131,12 +131,14 @@ def _store_window_events(state: _Run, pool: ThreadPoolExecutor, started: datetim
         )
     )
     first = fetch(1)
+    state.set_count("event_pages_total", first.meta.total_pages or 1)
     pages = _PageFetcher(pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW)
     try:
         for page in pages:
             with transaction.atomic():
                 store_events(page.data)
             state.count("events", len(page.data))
+            state.count("event_pages")
             state.progress()
     finally:
         pages.cancel()
@@ -166,6 +168,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
             state.count("resumed", 1)
         first = fetch(1)
         listed_total = first.meta.total_results
+        state.set_count("pages_total", first.meta.total_pages or 1)
         state.progress(done=0, total=listed_total or len(first.data))
         pages = _PageFetcher(
             pages_pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW
@@ -184,6 +187,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
                 seen.update(p.id for p in items if p.id)
                 inserted_high = _latest(inserted_high, (p.inserted_at for p in items))
                 done += len(page.data)
+                state.count("pages")
                 state.progress(done=done)
         finally:
             pages.cancel()

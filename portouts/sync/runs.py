@@ -190,6 +190,10 @@ class _Run:
         if n:
             self.counts[key] = self.counts.get(key, 0) + n
 
+    def set_count(self, key: str, n: int) -> None:
+        """A total known up front (listing pages), saved with the next progress."""
+        self.counts[key] = n
+
     def add_store(self, result: StoreResult) -> None:
         self.count("created", result.created)
         self.count("updated", result.updated)

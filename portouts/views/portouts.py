@@ -30,6 +30,7 @@ from portouts.choices import LIST_COLUMNS
 from portouts.downloads import DocumentUnavailable, supporting_document_open
 from portouts.evidence.selectors import portout_evidence
 from portouts.filters import PortOutFilter
+from portouts.form_text import labelled_errors
 from portouts.forms import (
     PAGE_SIZES,
     AuthorizeForm,
@@ -142,6 +143,8 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     options = ListOptionsForm(request.GET if request.GET.get("per_page") else None)
     if options.is_bound and not options.is_valid():
         filter_errors["per_page"] = options.errors["per_page"]
+    # Shown under the fields' labels, never their names in the address.
+    filter_error_list = labelled_errors(filterset.form, options) if filter_errors else []
     paginator = selectors.CountCachedPaginator(queryset, options.page_size(), version=version)
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.list_rows(page.object_list)
@@ -153,6 +156,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "filter_errors": filter_errors,
+        "filter_error_list": filter_error_list,
         "options": options,
         "page": page,
         "rows": rows,

@@ -79,6 +79,14 @@ def demo_alerts() -> None:
             route.users.add(reviewer)
 
 
+def demo_banner(*, port: int, sandbox_port: int) -> str:
+    """The URL and the sign-ins, printed by setup_demo and again by demo_ready."""
+    lines = [f"\nDashboard: http://127.0.0.1:{port}/  (demo sign-ins below)"]
+    lines += [f"  {role:<9} {username} / {password}" for username, role, password in DEMO_USERS]
+    lines.append(f"Telnyx sandbox: http://127.0.0.1:{sandbox_port}/v2\n")
+    return "\n".join(lines)
+
+
 class Command(BaseCommand):
     help = "Create demo users and var/demo.env for `make demo` (DEBUG only)."
 
@@ -116,12 +124,7 @@ class Command(BaseCommand):
             call_command("create_user", username, role=role, password=password)
         demo_alerts()
         self._import_demo_customers(var_dir / "demo-customers.csv")
-        self.stdout.write(
-            self.style.SUCCESS(f"\nDashboard: http://127.0.0.1:{port}/  (demo sign-ins below)")
-        )
-        for username, role, password in DEMO_USERS:
-            self.stdout.write(f"  {role:<9} {username} / {password}")
-        self.stdout.write(f"Telnyx sandbox: http://127.0.0.1:{sandbox_port}/v2")
+        self.stdout.write(demo_banner(port=port, sandbox_port=sandbox_port))
         self.stdout.write(f"Mail catcher: 127.0.0.1:{smtp_port} (alerts print in the demo log)\n")
 
     def _import_demo_customers(self, path: Path) -> None:
