@@ -268,6 +268,32 @@ REPORT_TELNYX_TIMEOUT_MINUTES = env.int("REPORT_TELNYX_TIMEOUT_MINUTES", default
 # A local export that shows no progress for this many minutes is marked failed.
 REPORT_STALE_MINUTES = env.int("REPORT_STALE_MINUTES", default=10)
 
+# --- Metrics and e-mail --------------------------------------------------------------------
+# The weekly summary is sent on Mondays from this hour (dashboard time zone) for the week
+# before, to the group chosen on the metrics page.
+METRICS_WEEKLY_HOUR = env.int("METRICS_WEEKLY_HOUR", default=7)
+CELERY_BEAT_SCHEDULE["metrics-weekly-summary"] = {
+    "task": "portouts.tasks.metrics_weekly_summary_task",
+    "schedule": crontab(minute=0),
+}
+# Where the dashboard is reached, for links in e-mails.
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Outgoing mail (Django's mailers): SMTP by default, from the environment.
+MAILERS = {
+    "default": {
+        "BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": env.str("EMAIL_HOST", default="127.0.0.1"),
+            "port": env.int("EMAIL_PORT", default=25),
+            "username": env.str("EMAIL_HOST_USER", default=""),
+            "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            "timeout": env.int("EMAIL_TIMEOUT", default=10),
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Port-out desk <portouts@localhost>")
+
 # --- Security -----------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

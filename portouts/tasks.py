@@ -146,3 +146,14 @@ def reconcile_review_actions_task() -> dict[str, int]:
     from portouts.review.reconcile import review_actions_reconcile
 
     return review_actions_reconcile()
+
+
+# Metrics ---------------------------------------------------------------------------------
+
+
+@shared_task(name="portouts.tasks.metrics_weekly_summary_task", ignore_result=True)
+def metrics_weekly_summary_task() -> int:
+    """Beat, hourly: send last week's summary once it is due (at most once a week)."""
+    from portouts.metrics.weekly import weekly_summary_send
+
+    return weekly_summary_send()

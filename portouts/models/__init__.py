@@ -1,7 +1,8 @@
 """The port-out app's models, one module per concern.
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
-what the dashboard keeps of its own work. Callers import every model from here.
+what the dashboard keeps of its own work; `metrics` the facts derived for the metrics.
+Callers import every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
@@ -14,6 +15,7 @@ from portouts.models.cache import (
     RejectionCode,
     SupportingDocument,
 )
+from portouts.models.metrics import PortOutFacts, WeeklySummarySettings
 from portouts.models.records import Report, ReviewAction, SyncRun
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "EventType",
     "PortOut",
     "PortOutEvent",
+    "PortOutFacts",
     "PortOutNumber",
     "PortOutQuerySet",
     "PortOutStatus",
@@ -29,4 +32,5 @@ __all__ = [
     "ReviewAction",
     "SupportingDocument",
     "SyncRun",
+    "WeeklySummarySettings",
 ]

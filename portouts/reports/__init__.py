@@ -40,7 +40,7 @@ from portouts.reports.columns import (
     export_columns,
     neutralize_formula,
 )
-from portouts.reports.csv_writer import CHUNK_SIZE, PROGRESS_EVERY, write_csv
+from portouts.reports.csv_writer import CHUNK_SIZE, PROGRESS_EVERY, csv_line, write_csv
 from portouts.reports.errors import InvalidFilters, ReportFileUnavailable, ReportNotRetryable
 from portouts.reports.filters import (
     filter_errors,
@@ -80,6 +80,7 @@ __all__ = [
     "ReportList",
     "ReportNotRetryable",
     "TelnyxReportList",
+    "csv_line",
     "export_columns",
     "filter_errors",
     "filter_labels",
