@@ -9,7 +9,7 @@ from django import forms
 from portouts.models import WeeklySummarySettings
 
 
-class WeeklySummaryForm(forms.ModelForm[WeeklySummarySettings]):
+class WeeklySummaryForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = WeeklySummarySettings
         fields = ["enabled", "group"]
