@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portouts.choices import DecidedVia, DecisionOutcome
 from portouts.metrics.facts import comment_is_decision, facts_refresh, facts_refresh_behind
-from portouts.models import Comment, PortOutEvent, PortOutFacts, ReviewAction
+from portouts.models import Comment, PortOutEvent, PortOutFacts, RejectionCode, ReviewAction
 from tests.fixtures_dashboard import build_portout
 
 pytestmark = pytest.mark.django_db
@@ -141,13 +141,21 @@ def test_bounced_back_and_left_unanswered_is_a_timeout(reviewer: Any) -> None:
 
 def test_rejected_in_the_dashboard_keeps_its_code(reviewer: Any) -> None:
     po = portout("rejected-pending")
+    RejectionCode.objects.create(portout=po, code=1002, description="Invalid PIN")
     decision(po, reviewer, "reject", start() + timedelta(hours=3), rejection_code=1002)
     f = facts(po)
-    assert (f.outcome, f.rejection_code, f.decision_seconds) == (
+    assert (f.outcome, f.rejection, f.decision_seconds) == (
         DecisionOutcome.REJECTED,
-        "1002",
+        "1002: Invalid PIN",
         3 * 3600,
     )
+
+
+def test_rejected_in_telnyx_keeps_its_reason() -> None:
+    po = portout("rejected")
+    status_event(po, "rejected", start() + timedelta(hours=2), reason="Wrong account number")
+    f = facts(po)
+    assert (f.decided_via, f.rejection) == (DecidedVia.TELNYX, "Wrong account number")
 
 
 def test_canceled_pending_and_unknown_statuses() -> None:
@@ -199,7 +207,7 @@ def test_refresh_behind_catches_up_only_what_changed(
     rows[0].status = "authorized"
     rows[0].synced_at = timezone.now()
     rows[0].save()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert facts_refresh_behind() == 1
     assert PortOutFacts.objects.get(portout=rows[0]).decided_via == DecidedVia.DASHBOARD
 
@@ -211,5 +219,23 @@ def test_facts_refresh_reads_a_constant_number_of_queries(
     for po in rows:
         status_event(po, "authorized", start() + timedelta(hours=30))
     # port-outs, events, actions, comments, the upsert, and the transaction's savepoint
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         assert facts_refresh([p.id for p in rows]) == 20
+
+
+def test_the_sync_keeps_the_facts_current(synced: Any, reviewer: Any) -> None:
+    """After a full sync every cached port-out has facts; a decision made in Telnyx is
+    reflected by the next incremental run, a decision of ours by the refresh after it."""
+    from portouts import sync
+    from portouts.models import PortOut
+    from portouts.review.decisions import portout_authorize
+
+    assert PortOutFacts.objects.count() == PortOut.objects.count() > 0
+    pending = list(PortOut.objects.pending().order_by("created_at").values_list("id", flat=True))
+    outside, ours = pending[0], pending[1]
+    synced.state.update_status(outside, "authorized", body={"reason": "Checked in the portal"})
+    sync.run_incremental_sync(triggered_by="test")
+    assert PortOutFacts.objects.get(portout_id=outside).decided_via == DecidedVia.TELNYX
+    portout_authorize(user=reviewer, portout_id=ours, note="Checked with the customer")
+    f = PortOutFacts.objects.get(portout_id=ours)
+    assert (f.outcome, f.decided_via, f.decided_by) == ("authorized", "dashboard", reviewer)

@@ -60,7 +60,7 @@ def data(reviewer: Any, django_user_model: Any) -> dict[str, Any]:
         decided_by=reviewer,
         decided_at=at(3),
         decision_seconds=7200,
-        rejection_code="1002",
+        rejection="1002",
     )
     fact(
         outcome="authorized",
@@ -76,7 +76,7 @@ def data(reviewer: Any, django_user_model: Any) -> dict[str, Any]:
         decided_by=bob,
         decided_at=at(5, hour=15),
         decision_seconds=10800,
-        rejection_code="1001",
+        rejection="1001",
     )
     # The previous period: one timeout, one quick decision.
     fact(outcome="timeout", decided_via="timeout", decided_at=at(30, 10))

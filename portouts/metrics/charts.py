@@ -57,6 +57,7 @@ def _config(title: str, **extra: object) -> dict[str, object]:
         "legend_at_bottom": True,
         "print_values": False,
         "show_y_guides": True,
+        "truncate_label": -1,
         **_SIZE,
         **extra,
     }
@@ -64,7 +65,7 @@ def _config(title: str, **extra: object) -> dict[str, object]:
 
 def distribution_chart(rows: Sequence[CountRow]) -> Chart:
     title = "Time to decision"
-    chart = pygal.Bar(**_config(title, show_legend=False))
+    chart = pygal.Bar(**_config(title, show_legend=False, y_labels=_counts_axis(rows)))
     chart.x_labels = [r.label for r in rows]
     chart.add("Port-outs", [r.count for r in rows])
     alt = "Bar chart of port-outs by time to decision: " + _spoken(rows) + "."
@@ -73,9 +74,13 @@ def distribution_chart(rows: Sequence[CountRow]) -> Chart:
 
 def days_chart(days: Sequence[DayRow]) -> Chart:
     title = "Decisions per day"
+    most = max(
+        (d.authorized + d.rejected + d.canceled + d.timeout + d.bounced for d in days), default=0
+    )
     chart = pygal.StackedBar(
         **_config(
             title,
+            y_labels=_axis(most),
             x_label_rotation=-45,
             show_minor_x_labels=False,
             x_labels_major_every=max(1, len(days) // 10),
@@ -105,10 +110,22 @@ def count_chart(title: str, rows: Sequence[CountRow], what: str) -> Chart | None
     if not rows:
         return None
     height = max(160, 60 + 28 * len(rows))
-    chart = pygal.HorizontalBar(**_config(title, show_legend=False, height=height))
+    chart = pygal.HorizontalBar(
+        **_config(title, show_legend=False, height=height, y_labels=_counts_axis(rows))
+    )
     chart.x_labels = [r.label for r in rows]
     chart.add(what, [r.count for r in rows])
     return _render(chart, title, f"Bar chart of {what.lower()}: {_spoken(rows)}.")
+
+
+def _counts_axis(rows: Sequence[CountRow]) -> list[int]:
+    return _axis(max((r.count for r in rows), default=0))
+
+
+def _axis(most: int) -> list[int]:
+    """Whole numbers for a count axis (pygal would label 0.1, 0.2, ... for small counts)."""
+    step = max(1, -(-most // 8))
+    return list(range(0, most + step, step))
 
 
 def _spoken(rows: Sequence[CountRow]) -> str:

@@ -205,9 +205,9 @@ def _reviewers(period: Period) -> list[ReviewerRow]:
 def _codes(period: Period) -> list[CountRow]:
     rows = (
         PortOutFacts.objects.filter(_within("decided_at", period), outcome=DecisionOutcome.REJECTED)
-        .values_list("rejection_code")
+        .values_list("rejection")
         .annotate(n=Count("pk"))
-        .order_by("-n", "rejection_code")
+        .order_by("-n", "rejection")
     )
     return [CountRow(code or "No code recorded", n) for code, n in rows]
 

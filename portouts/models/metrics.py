@@ -41,7 +41,9 @@ class PortOutFacts(models.Model):
     decision_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="From pending to a person's decision"
     )
-    rejection_code = models.CharField(max_length=32, blank=True)
+    rejection = models.CharField(
+        max_length=255, blank=True, help_text="Code and description, or Telnyx's reason"
+    )
     bounce_count = models.PositiveSmallIntegerField(default=0)
     bounced_back_at = models.DateTimeField(null=True, blank=True, help_text="The last one")
     foc_changes = models.PositiveSmallIntegerField(default=0)
