@@ -137,7 +137,7 @@ def test_page_shows_figures_charts_and_tables(viewer_client: Any, data: Any) -> 
     html = response.content.decode()
     assert "Authorized by timeout" in html and "2 h 30 min" in html  # the median, 9000 s
     assert html.count('src="data:image/svg+xml;base64,') == 4
-    assert 'alt="Stacked bar chart of decisions on each of 7 days' in html
+    assert 'alt="Stacked bar chart of decisions in each of 7 days' in html
     assert reverse("portouts:metrics_timeouts") in html
     assert "Weekly summary e-mail" not in html  # viewers do not see the settings
 
@@ -153,6 +153,24 @@ def test_query_count_is_the_same_whatever_the_period(
             assert viewer_client.get(f"{url}?{query}").status_code == 200
         counts.append(len(captured))
     assert len(set(counts)) == 1, counts
+
+
+@pytest.mark.parametrize(
+    ("end", "unit", "count", "first"),
+    [
+        (date(2026, 11, 30), "day", 29, "2026-11-02"),
+        (date(2027, 2, 28), "week", 17, "2026-11-02"),
+        (date(2027, 6, 30), "month", 8, "2026-11"),
+    ],
+)
+def test_decisions_are_counted_per_day_week_or_month(
+    data: Any, end: date, unit: str, count: int, first: str
+) -> None:
+    m = metrics_for(Period(date(2026, 11, 2), end))
+    table = metrics_tables(m)["days"]
+    assert (m.unit, len(table.rows), table.rows[0][0]) == (unit, count, first)
+    assert sum(int(row[1]) for row in table.rows) == 3  # the authorizations from 2 Nov on
+    assert table.title == f"Decisions per {unit}"
 
 
 def test_csv_exports_equal_the_tables(viewer_client: Any, data: Any) -> None:
@@ -294,3 +312,26 @@ def test_weekly_summary_failure_gives_the_week_back(settings: Any, reviewer: Any
     with pytest.raises(OSError):
         weekly_summary_send(now=at(9, hour=8))
     assert WeeklySummarySettings.load().last_sent_week is None
+
+
+def test_the_same_numbers_are_drawn_once(data: Any, monkeypatch: Any) -> None:
+    from portouts.metrics import charts
+
+    drawn: list[str] = []
+    kinds = dict(charts._KINDS)
+
+    def counting(kind: str) -> Any:
+        def build(**config: Any) -> Any:
+            drawn.append(kind)
+            return kinds[kind](**config)
+
+        return build
+
+    monkeypatch.setattr(charts, "_KINDS", {k: counting(k) for k in kinds})
+    m = metrics_for(WEEK)
+    first = charts.metrics_charts(m)
+    assert len(drawn) == 4
+    assert charts.metrics_charts(metrics_for(WEEK)) == first
+    assert len(drawn) == 4  # from the cache
+    charts.metrics_charts(metrics_for(WEEK.previous()))
+    assert len(drawn) > 4

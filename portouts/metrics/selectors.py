@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from portouts.choices import DecidedVia, DecisionOutcome
@@ -60,6 +60,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class DayRow:
+    """Decisions in one day, week or month (`Metrics.unit`), starting on `day`."""
+
     day: date
     authorized: int = 0
     rejected: int = 0
@@ -93,6 +95,7 @@ class Metrics:
     rejections: Figure
     bounced: Figure
     foc_changes: Figure
+    unit: str = "day"
     distribution: list[CountRow] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
     reviewers: list[ReviewerRow] = field(default_factory=list)
@@ -119,6 +122,7 @@ def metrics_for(period: Period) -> Metrics:
         bounced=Figure("Bounced back", head["bounced"], head["bounced_before"]),
         foc_changes=Figure("FOC date changes", head["foc"] or 0, head["foc_before"] or 0),
         distribution=[CountRow(label, head[f"bucket{n}"]) for n, (label, *_) in enumerate(BUCKETS)],
+        unit=unit_for(period),
         days=_days(period),
         reviewers=_reviewers(period),
         codes=_codes(period),
@@ -153,26 +157,59 @@ def _headline(period: Period, previous: Period) -> dict[str, Any]:
     return rows.aggregate(**aggregates)
 
 
-def _by_day(rows: QuerySet[PortOutFacts], name: str) -> QuerySet[PortOutFacts]:
-    """The rows grouped by the local day of `name` (`values_list("day", ...)`)."""
-    day = TruncDate(name, tzinfo=timezone.get_current_timezone())
-    return rows.annotate(day=day).order_by()
+#: the unit decisions are counted in, by the period's length: (longest period in days, unit)
+UNITS = ((31, "day"), (182, "week"), (None, "month"))
+_TRUNC = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth}
+
+
+def unit_for(period: Period) -> str:
+    """Days for a month or less, weeks up to half a year, months beyond: a chart stays
+    readable (and quick to draw) whatever the period."""
+    return next(unit for longest, unit in UNITS if longest is None or period.days <= longest)
+
+
+def unit_starts(period: Period) -> list[date]:
+    """The first day of every day, week (Monday) or month of the period."""
+    unit = unit_for(period)
+    if unit == "day":
+        return period.dates()
+    if unit == "week":
+        first = period.start - timedelta(days=period.start.weekday())
+        return [first + timedelta(weeks=n) for n in range((period.end - first).days // 7 + 1)]
+    starts, current = [], period.start.replace(day=1)
+    while current <= period.end:
+        starts.append(current)
+        current = (current + timedelta(days=32)).replace(day=1)
+    return starts
+
+
+def _by_unit(rows: QuerySet[PortOutFacts], name: str, unit: str) -> QuerySet[PortOutFacts]:
+    """The rows grouped by the local day, week or month of `name` (`values_list("day")`)."""
+    trunc = _TRUNC[unit](name, tzinfo=timezone.get_current_timezone())
+    return rows.annotate(day=trunc).order_by()
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _days(period: Period) -> list[DayRow]:
+    unit = unit_for(period)
     counts: dict[date, dict[str, int]] = defaultdict(dict)
-    decided = _by_day(PortOutFacts.objects.filter(_within("decided_at", period)), "decided_at")
+    decided = _by_unit(
+        PortOutFacts.objects.filter(_within("decided_at", period)), "decided_at", unit
+    )
     per_outcome = decided.values_list("day", "outcome").annotate(n=Count("pk"))  # type: ignore[misc]
     for day, outcome, n in per_outcome:
-        counts[day][outcome] = n
-    bounced = _by_day(
-        PortOutFacts.objects.filter(_within("bounced_back_at", period)), "bounced_back_at"
+        counts[_day(day)][outcome] = n
+    bounced = _by_unit(
+        PortOutFacts.objects.filter(_within("bounced_back_at", period)), "bounced_back_at", unit
     )
     for day, n in bounced.values_list("day").annotate(n=Count("pk")):  # type: ignore[misc]
-        counts[day]["bounced"] = n
+        counts[_day(day)]["bounced"] = n
     return [
         DayRow(day, **{k: v for k, v in counts.get(day, {}).items() if k in _DAY_KEYS})
-        for day in period.dates()
+        for day in unit_starts(period)
     ]
 
 

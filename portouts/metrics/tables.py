@@ -13,6 +13,9 @@ from portouts.reports import csv_line, neutralize_formula
 TABLE_NAMES = ("summary", "days", "distribution", "reviewers", "codes", "carriers")
 
 
+_UNIT_HEADERS = {"day": "Day", "week": "Week from", "month": "Month"}
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -64,11 +67,18 @@ def metrics_tables(metrics: Metrics) -> dict[str, Table]:
         ),
         "days": Table(
             "days",
-            "Decisions per day",
-            ("Day", "Authorized", "Rejected", "Canceled", "By timeout", "Bounced back"),
+            f"Decisions per {m.unit}",
+            (
+                _UNIT_HEADERS[m.unit],
+                "Authorized",
+                "Rejected",
+                "Canceled",
+                "By timeout",
+                "Bounced back",
+            ),
             [
                 (
-                    d.day.isoformat(),
+                    d.day.strftime("%Y-%m") if m.unit == "month" else d.day.isoformat(),
                     *(str(n) for n in (d.authorized, d.rejected, d.canceled, d.timeout, d.bounced)),
                 )
                 for d in m.days
