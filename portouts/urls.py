@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import path, re_path, register_converter
+from django.urls import path, register_converter
 
 from portouts.ids import TelnyxIdConverter
-from portouts.metrics.tables import TABLE_NAMES
 from portouts.views import events as event_views
 from portouts.views import metrics as metric_views
 from portouts.views import portouts, queue, webhooks
@@ -33,11 +32,7 @@ urlpatterns = [
     path("metrics/", metric_views.metrics_page, name="metrics"),
     path("metrics/timeouts/", metric_views.metrics_timeouts, name="metrics_timeouts"),
     path("metrics/weekly", metric_views.metrics_weekly, name="metrics_weekly"),
-    re_path(
-        rf"^metrics/(?P<table>{'|'.join(TABLE_NAMES)})\.csv$",
-        metric_views.metrics_export,
-        name="metrics_export",
-    ),
+    path("metrics/<slug:table>.csv", metric_views.metrics_export, name="metrics_export"),
     path("sync/", sync_views.sync_runs, name="sync_runs"),
     path("sync/start", sync_views.sync_start, name="sync_start"),
     path("sync/runs/<int:pk>/progress", sync_views.sync_progress, name="sync_progress"),

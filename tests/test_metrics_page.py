@@ -21,7 +21,7 @@ from portouts.metrics.periods import Period
 from portouts.metrics.selectors import metrics_for
 from portouts.metrics.tables import TABLE_NAMES, metrics_tables
 from portouts.metrics.weekly import weekly_summary_send
-from portouts.models import PortOutFacts, WeeklySummarySettings
+from portouts.models import PortOutFacts, RejectionCode, WeeklySummarySettings
 from tests.fixtures_dashboard import build_portout
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +62,8 @@ def data(reviewer: Any, django_user_model: Any) -> dict[str, Any]:
         decision_seconds=7200,
         rejection="1002",
     )
+    rejected = PortOutFacts.objects.get(rejection="1002").portout
+    RejectionCode.objects.create(portout=rejected, code=1002, description="Invalid PIN")
     fact(
         outcome="authorized",
         decided_via="telnyx",
@@ -124,7 +126,7 @@ def test_distribution_days_reviewers_codes_and_carriers(data: Any) -> None:
         ("rita", 2, pytest.approx(4500), 1),
         ("Bob Ng", 1, pytest.approx(10800), 1),
     ]
-    assert [(r.label, r.count) for r in m.codes] == [("1001", 1), ("1002", 1)]
+    assert [(r.label, r.count) for r in m.codes] == [("1001", 1), ("1002: Invalid PIN", 1)]
     assert [(r.label, r.count) for r in m.carriers] == [
         ("Fast Port Inc (SPID 123A)", 1),
         ("Gaining Wireless (SPID 123A)", 1),
@@ -149,7 +151,7 @@ def test_query_count_is_the_same_whatever_the_period(
     viewer_client.get(url + "?" + QUERY)  # warm the session and permission caches
     counts = []
     for query in (QUERY, "last=90", "start=2025-01-01&end=2026-11-30"):
-        with django_assert_max_num_queries(12) as captured:
+        with django_assert_max_num_queries(13) as captured:
             assert viewer_client.get(f"{url}?{query}").status_code == 200
         counts.append(len(captured))
     assert len(set(counts)) == 1, counts

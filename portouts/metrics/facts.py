@@ -50,7 +50,6 @@ from portouts.models import (
     PortOut,
     PortOutEvent,
     PortOutFacts,
-    RejectionCode,
     ReviewAction,
 )
 
@@ -86,7 +85,6 @@ class Evidence:
 
     changes: list[StatusChange] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
-    code_descriptions: dict[str, str] = field(default_factory=dict)
     comments: list[tuple[datetime | None, str]] = field(default_factory=list)
     foc_changes: int = 0
 
@@ -120,7 +118,7 @@ def derive_facts(portout: PortOut, evidence: Evidence, *, now: datetime) -> Port
     if status in _AUTHORIZED:
         _authorized(facts, portout, evidence, standing, _last_change(changes, _AUTHORIZED))
     elif status in _REJECTED:
-        _rejected(facts, portout, evidence, standing, _last_change(changes, _REJECTED))
+        _rejected(facts, portout, standing, _last_change(changes, _REJECTED))
     elif status == PortOutStatus.CANCELED:
         change = _last_change(changes, {str(PortOutStatus.CANCELED)})
         facts.outcome, facts.decided_via = DecisionOutcome.CANCELED, DecidedVia.CARRIER
@@ -160,7 +158,6 @@ def _authorized(
 def _rejected(
     facts: PortOutFacts,
     portout: PortOut,
-    evidence: Evidence,
     standing: Sequence[Decision],
     change: StatusChange | None,
 ) -> None:
@@ -168,10 +165,7 @@ def _rejected(
     ours = [d for d in standing if d.kind == ReviewActionKind.REJECT]
     if ours:
         facts.decided_via, facts.decided_at = DecidedVia.DASHBOARD, ours[-1].at
-        code = ours[-1].code
-        description = evidence.code_descriptions.get(code)
-        facts.decided_by_id = ours[-1].user_id
-        facts.rejection = f"{code}: {description}"[:255] if description else code
+        facts.decided_by_id, facts.rejection = ours[-1].user_id, ours[-1].code
         return
     facts.decided_via = DecidedVia.TELNYX
     facts.decided_at = change.at if change else portout.updated_at
@@ -194,7 +188,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 def facts_refresh(portout_ids: Iterable[str]) -> int:
     """Derive and store the facts of these port-outs; return how many were stored.
 
-    Five reads and one write per batch of BATCH_SIZE, whatever the events per port-out.
+    Four reads and one write per batch of BATCH_SIZE, whatever the events per port-out.
     """
     ids = list(dict.fromkeys(portout_ids))
     stored = 0
@@ -274,11 +268,6 @@ def _evidence(ids: list[str]) -> dict[str, Evidence]:
     for pid, kind, user_id, created_at, inputs in actions:
         code = inputs.get("rejection_code") if isinstance(inputs, dict) else None
         found[pid].decisions.append(Decision(created_at, kind, user_id, str(code or "")))
-    codes = RejectionCode.objects.filter(portout_id__in=ids).values_list(
-        "portout_id", "code", "description"
-    )
-    for pid, code, description in codes:
-        found[pid].code_descriptions[str(code)] = description
     comments = Comment.objects.filter(portout_id__in=ids).values_list(
         "portout_id", "created_at", "body"
     )

@@ -1,8 +1,8 @@
 """The metrics of a period, aggregated in the database from the stored facts.
 
-Six queries whatever the period (a test counts them): the headline and the time-to-decision
+Seven queries whatever the period (a test counts them): the headline and the time-to-decision
 distribution for this period and the one before, decisions per day, bounce-backs per day,
-reviewers, rejection codes and gaining carriers.
+reviewers, rejection codes (and their names) and gaining carriers.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils import timezone
 from portouts.choices import DecidedVia, DecisionOutcome
 from portouts.metrics.aggregates import Percentile
 from portouts.metrics.periods import Period
-from portouts.models import PortOut, PortOutFacts
+from portouts.models import PortOut, PortOutFacts, RejectionCode
 
 #: time-to-decision buckets of the distribution: (label, from hours, to hours)
 BUCKETS: tuple[tuple[str, float, float | None], ...] = (
@@ -240,13 +240,29 @@ def _reviewers(period: Period) -> list[ReviewerRow]:
 
 
 def _codes(period: Period) -> list[CountRow]:
-    rows = (
+    """Rejections by our code (named by the description Telnyx gave it) or Telnyx's reason."""
+    rows = list(
         PortOutFacts.objects.filter(_within("decided_at", period), outcome=DecisionOutcome.REJECTED)
         .values_list("rejection")
         .annotate(n=Count("pk"))
         .order_by("-n", "rejection")
     )
-    return [CountRow(code or "No code recorded", n) for code, n in rows]
+    numbers = [int(code) for code, _ in rows if code.isdigit()]
+    names = dict(
+        RejectionCode.objects.filter(code__in=numbers)
+        .order_by("code", "description")
+        .values_list("code", "description")
+        .distinct()
+    )
+    return [CountRow(_code_label(code, names), n) for code, n in rows]
+
+
+def _code_label(code: str, names: dict[int, str]) -> str:
+    if not code:
+        return "No code recorded"
+    if code.isdigit() and int(code) in names:
+        return f"{code}: {names[int(code)]}"
+    return code
 
 
 def _carriers(period: Period) -> list[CountRow]:

@@ -42,7 +42,7 @@ class PortOutFacts(models.Model):
         null=True, blank=True, help_text="From pending to a person's decision"
     )
     rejection = models.CharField(
-        max_length=255, blank=True, help_text="Code and description, or Telnyx's reason"
+        max_length=255, blank=True, help_text="Our rejection's code, or the reason Telnyx gave"
     )
     bounce_count = models.PositiveSmallIntegerField(default=0)
     bounced_back_at = models.DateTimeField(null=True, blank=True, help_text="The last one")

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -50,8 +56,12 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     return render(request, "portouts/metrics.html", context)
 
 
-@require_GET
 def metrics_export(request: HttpRequest, table: str) -> HttpResponse | StreamingHttpResponse:
+    # An unknown table is a 404 whatever the method, like an unknown id anywhere else.
+    if table not in TABLE_NAMES:
+        raise Http404("No such table.")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     form = _period_form(request)
     if not form.is_valid():
         return render(request, "portouts/metrics.html", {"form": form}, status=400)
