@@ -274,7 +274,7 @@ ALERTS_RETRY_BACKOFF = env.int("ALERTS_RETRY_BACKOFF", default=30)
 ALERTS_SEND_LEASE = env.int("ALERTS_SEND_LEASE", default=120)
 ALERTS_SEND_TIMEOUT = env.int("ALERTS_SEND_TIMEOUT", default=10)
 # Address of the dashboard, for links in alerts (e.g. https://portouts.example.com).
-DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000")
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Minutes a reviewer's claim ("Take") on a port-out lasts.
 CLAIM_MINUTES = env.int("CLAIM_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {
@@ -304,6 +304,15 @@ REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=7)
 REPORT_TELNYX_TIMEOUT_MINUTES = env.int("REPORT_TELNYX_TIMEOUT_MINUTES", default=30)
 # A local export that shows no progress for this many minutes is marked failed.
 REPORT_STALE_MINUTES = env.int("REPORT_STALE_MINUTES", default=10)
+
+# --- Metrics --------------------------------------------------------------------
+# The weekly summary is sent on Mondays from this hour (dashboard time zone) for the week
+# before, to the group chosen on the metrics page.
+METRICS_WEEKLY_HOUR = env.int("METRICS_WEEKLY_HOUR", default=7)
+CELERY_BEAT_SCHEDULE["metrics-weekly-summary"] = {
+    "task": "portouts.tasks.metrics_weekly_summary_task",
+    "schedule": crontab(minute=0),
+}
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -1,5 +1,6 @@
 """The dashboard's vocabulary, defined once: port-out statuses (label and badge tone), event
-types, document types, review-action kinds and the columns of the port-out list.
+types, document types, review-action kinds, decision outcomes and the columns of the
+port-out list.
 
 Models, forms, filters, selectors, templates and the admin read these. The Telnyx client
 keeps its own wire literals (it knows no Django) and so does the sandbox (an independent
@@ -104,6 +105,24 @@ class NumberSource(models.TextChoices):
 
     PURCHASED = "purchased", "Bought"
     PORTED = "ported", "Ported in"
+
+
+class DecisionOutcome(models.TextChoices):
+    """How a port-out's review ended, for the metrics (`metrics.facts` states the rules)."""
+
+    AUTHORIZED = "authorized", "Authorized"
+    REJECTED = "rejected", "Rejected"
+    CANCELED = "canceled", "Canceled by the carrier"
+    TIMEOUT = "timeout", "Authorized by timeout"
+
+
+class DecidedVia(models.TextChoices):
+    """Who or what decided a port-out: a reviewer here, someone in Telnyx, Telnyx's clock."""
+
+    DASHBOARD = "dashboard", "In the dashboard"
+    TELNYX = "telnyx", "Outside the dashboard"
+    TIMEOUT = "timeout", "Telnyx, at the deadline"
+    CARRIER = "carrier", "The gaining carrier"
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,14 @@ def deliver_notification_task(notification_id: int) -> str | None:
     from portouts.alerts.delivery import notification_deliver
 
     return notification_deliver(notification_id)
+
+
+# Metrics ---------------------------------------------------------------------------------
+
+
+@shared_task(name="portouts.tasks.metrics_weekly_summary_task", ignore_result=True)
+def metrics_weekly_summary_task() -> int:
+    """Beat, hourly: send last week's summary once it is due (at most once a week)."""
+    from portouts.metrics.weekly import weekly_summary_send
+
+    return weekly_summary_send()

@@ -2,7 +2,8 @@
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
 what the dashboard keeps of its own work; `evidence` the number inventory (Telnyx's, synced)
-and the team's customer records. Callers import every model from here.
+and the team's customer records; `metrics` the facts derived for the metrics. Callers
+import every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
@@ -25,6 +26,7 @@ from portouts.models.cache import (
     SupportingDocument,
 )
 from portouts.models.evidence import Customer, CustomerNumber, PhoneNumber
+from portouts.models.metrics import PortOutFacts, WeeklySummarySettings
 from portouts.models.records import Report, ReviewAction, SyncRun
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "PhoneNumber",
     "PortOut",
     "PortOutEvent",
+    "PortOutFacts",
     "PortOutNumber",
     "PortOutQuerySet",
     "PortOutStatus",
@@ -50,4 +53,5 @@ __all__ = [
     "ReviewAction",
     "SupportingDocument",
     "SyncRun",
+    "WeeklySummarySettings",
 ]

@@ -41,7 +41,7 @@ from portouts.reports.columns import (
     export_columns,
     neutralize_formula,
 )
-from portouts.reports.csv_writer import CHUNK_SIZE, PROGRESS_EVERY, write_csv
+from portouts.reports.csv_writer import CHUNK_SIZE, PROGRESS_EVERY, csv_line, write_csv
 from portouts.reports.errors import InvalidFilters, ReportFileUnavailable, ReportNotRetryable
 from portouts.reports.filters import (
     describe_list_filters,
@@ -89,6 +89,7 @@ __all__ = [
     "ReportNotRetryable",
     "TelnyxRow",
     "TelnyxReportList",
+    "csv_line",
     "export_columns",
     "filter_errors",
     "describe_list_filters",
