@@ -213,12 +213,39 @@ def test_queue_and_refresh_run_a_fixed_number_of_queries(
     bulk_portouts(pending, status="ported")
     viewer_client.get("/")  # the session and the counts by status are now cached
     # session, user, permissions (2), version (3), sections (1 + 3 row queries), activity
-    # (3: no item, so no support keys to read), sync footer (2)
-    with django_assert_num_queries(16):
+    # (3: no item, so no support keys to read), sync footer (2), alerts (3: the unread
+    # count, then the claims and escalations behind every row's badges, read once)
+    with django_assert_num_queries(19):
         response = viewer_client.get("/")
     assert sum(len(rows) for rows in sections(response).values()) == 3 * pending
     with django_assert_num_queries(8):  # session, user, permissions (2), version (3), tokens
         assert refresh(viewer_client, refresh_params(response)).status_code == 204
+
+
+def _row(html: str, portout_id: str) -> str:
+    found = re.search(rf'<tr id="q-{portout_id}".*?</tr>', html, re.S)
+    assert found, f"no queue row for {portout_id}"
+    return found.group(0)
+
+
+def test_queue_rows_carry_their_claim_on_the_page_and_in_a_refresh(
+    viewer_client, spread, reviewer, django_assert_max_num_queries
+):
+    from portouts.alerts.claims import portout_claim_take
+
+    portout_claim_take("soon", reviewer)
+    response = viewer_client.get("/")
+    html = response.content.decode()
+    assert "claimed by rita" in _row(html, "soon")
+    assert "claimed by" not in _row(html, "sooner")
+    PortOut.objects.filter(id="soon").update(
+        end_user_name="Renamed Dental", synced_at=timezone.now() + timedelta(seconds=1)
+    )
+    # session, user, permissions (2), version (3), tokens, changed rows; the cache moved, so
+    # the counts by status and the activity (4); sync footer (2); claims and escalations (2)
+    with django_assert_max_num_queries(17):
+        refreshed = refresh(viewer_client, refresh_params(response)).content.decode()
+    assert "Renamed Dental" in _row(refreshed, "soon") and "claimed by rita" in refreshed
 
 
 # -- the list's time left -------------------------------------------------------------------

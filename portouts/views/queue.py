@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
-from portouts import queue, selectors
+from portouts import queue, selectors, timeline
 from portouts.choices import TimeLeft
 from portouts.views import HtmxHttpRequest, fragment_headers
 
@@ -53,7 +53,7 @@ def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
         **_common(version, states),
         "sections": queue.queue_sections(states, now=now),
         "status_counts": selectors.portout_status_counts(version=version),
-        "activity": selectors.recent_activity(),
+        "activity": timeline.recent_activity(),
     }
     return fragment_headers(request, render(request, "portouts/queue.html", context))
 
@@ -89,6 +89,6 @@ def queue_refresh(request: HtmxHttpRequest) -> HttpResponse:
     }
     if cache_moved:
         context["status_counts"] = selectors.portout_status_counts(version=version)
-        context["activity"] = selectors.recent_activity()
+        context["activity"] = timeline.recent_activity()
     response = render(request, "portouts/queue.html#refresh", context)
     return fragment_headers(request, response)
