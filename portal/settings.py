@@ -259,6 +259,13 @@ TELNYX_WEBHOOK_TOLERANCE = env.int("TELNYX_WEBHOOK_TOLERANCE", default=300)
 REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 # Port-outs with less than this many hours left are highlighted as due soon.
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
+# Two-person rule: a rejection is prepared by one reviewer and sent to Telnyx only once a
+# second, different reviewer approves it. Off: one reviewer rejects in one step.
+TWO_PERSON_RULE = env.bool("TWO_PERSON_RULE", default=False)
+# Seconds a reviewer counts as viewing a port-out after the page last refreshed (it
+# refreshes every 10 s), and as deciding after opening its decision panel.
+PRESENCE_SECONDS = env.int("PRESENCE_SECONDS", default=30)
+DECIDING_SECONDS = env.int("DECIDING_SECONDS", default=120)
 
 # --- Reports ------------------------------------------------------------------------------
 # Days a report and its file are kept (counted from the request).

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from portouts import desk
 from portouts.choices import LIST_FIELDS, event_label, status_label, status_tone
 from portouts.models import (
     Comment,
@@ -138,7 +139,7 @@ def pending_counts(*, now: datetime | None = None) -> QueueCounts:
 class ActivityItem:
     """One entry of a timeline or of the account's recent activity."""
 
-    kind: str  # "event", "comment" or "review"
+    kind: str  # "event", "comment", "review" or "note" (internal, never sent to Telnyx)
     at: datetime | None
     portout_id: str
     title: str
@@ -374,11 +375,13 @@ def portout_version(*, portout_id: str) -> str:
         docs["n"],
         actions["id"],
         actions["done"],
+        desk.desk_version(portout_id=portout_id),
     )
 
 
 def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
-    """Telnyx events, comments and our review actions on one port-out, oldest first."""
+    """Telnyx events, comments, our review actions and internal notes on one port-out,
+    oldest first."""
     events = PortOutEvent.objects.filter(portout_id=portout_id)
     comments = Comment.objects.filter(portout_id=portout_id)
     actions = ReviewAction.objects.filter(portout_id=portout_id).select_related("user")
@@ -386,6 +389,7 @@ def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
         [_event_item(e) for e in events]
         + [_comment_item(c) for c in comments]
         + [_review_item(a) for a in actions]
+        + [ActivityItem(**entry) for entry in desk.internal_note_entries(portout_id=portout_id)]
     )
     items.sort(key=lambda i: i.sort_key)
     return items

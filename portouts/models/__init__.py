@@ -1,7 +1,8 @@
 """The port-out app's models, one module per concern.
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
-what the dashboard keeps of its own work. Callers import every model from here.
+what the dashboard keeps of its own work; `desk` the team's internal notes and rejections
+waiting for a second reviewer. Callers import every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
@@ -14,11 +15,14 @@ from portouts.models.cache import (
     RejectionCode,
     SupportingDocument,
 )
+from portouts.models.desk import InternalNote, PendingDecision
 from portouts.models.records import Report, ReviewAction, SyncRun
 
 __all__ = [
     "Comment",
     "EventType",
+    "InternalNote",
+    "PendingDecision",
     "PortOut",
     "PortOutEvent",
     "PortOutNumber",

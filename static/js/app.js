@@ -160,6 +160,20 @@
     if (document.hidden && elt && elt.classList.contains("poller")) event.preventDefault();
   });
 
+  // Opening or closing a decision panel tells the server (presence: "deciding"); its answer
+  // warns when someone else is deciding the same port-out. The toggle event does not bubble.
+  document.addEventListener("toggle", function (event) {
+    const panel = event.target;
+    const box = document.getElementById("deciding-warning");
+    if (!box || !window.htmx || !panel.matches || !panel.matches("details[data-panel]")) return;
+    const open = document.querySelector("details[data-panel][open]") ? "1" : "0";
+    if (box.dataset.sent === open) return;
+    box.dataset.sent = open;
+    window.htmx.ajax("POST", box.dataset.decidingUrl, {
+      source: box, target: "#deciding-warning", swap: "outerHTML", values: { open: open },
+    });
+  }, true);
+
   // After a swap: focus what the server marked (e.g. the Confirm button), refresh flags.
   document.addEventListener("htmx:afterSwap", function (event) {
     let target = event.detail.target;
