@@ -84,6 +84,19 @@ def test_preparing_sends_nothing_to_telnyx(ana, synced, pending_portout):
     assert "Approve and send rejection" not in page
 
 
+def test_an_open_page_brings_the_waiting_rejection_in_with_its_refresh(
+    ana, ben, synced, pending_portout
+):
+    page = ben.get(f"/portouts/{pending_portout}/")
+    headers = {"HX-Request": "true", "X-Cache-Version": page.context["version"]}
+    headers["X-Portout-Status"] = "pending"
+    prepare(ana, pending_portout)
+    html = unescape(ben.get(f"/portouts/{pending_portout}/", headers=headers).content.decode())
+    assert '<div id="waiting-decision" hx-swap-oob="true">' in html
+    assert "Approve and send rejection" in html
+    assert 'id="decision"' not in html  # Ben's half-filled form, if any, is left alone
+
+
 def test_approval_by_the_same_reviewer_is_refused(ana, synced, pending_portout):
     prepare(ana, pending_portout)
     pending = PendingDecision.objects.get()

@@ -92,7 +92,10 @@ def test_two_reviewers_note_presence_and_second_reviewer_approval(
     screenshot(ana, "two-reviewers-ana-prepared")
     assert synced.state.get_portout(target.id).status == "pending"
 
-    # Ben finds it first in the queue, opens it and approves it.
+    # Ben's open page brings the waiting rejection in with its refresh...
+    ben.wait_for_selector("[data-waiting-decision] button:has-text('Approve and send rejection')")
+    screenshot(ben, "two-reviewers-ben-sees-waiting")
+    # ...and the queue lists it first; Ben opens it from there and approves it.
     ben.goto("/")
     waiting = ben.locator("[data-waiting-approvals]")
     assert target.support_key in waiting.inner_text() and "ana" in waiting.inner_text()
