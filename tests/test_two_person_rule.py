@@ -233,3 +233,24 @@ def test_setting_off_keeps_the_one_step_rejection(settings, ana, synced, pending
     assert synced.state.get_portout(pending_portout).status == "rejected-pending"
     assert not PendingDecision.objects.exists()
     assert list(ReviewAction.objects.values_list("kind", flat=True)) == ["reject"]
+
+
+def test_two_approvals_at_once_send_one_rejection(
+    ana, ben, django_user_model, synced, pending_portout
+):
+    """Both requests read the decision as waiting before either closed it: the approval
+    try's shared idempotency key lets only one of them call Telnyx."""
+    prepare(ana, pending_portout)
+    pending = PendingDecision.objects.get()
+    approve(ben, pending_portout, pending)
+    assert len(patches(synced)) == 1
+    # The second request, as it saw the decision: still waiting, same try.
+    PendingDecision.objects.filter(pk=pending.pk).update(state="waiting", approved_by=None)
+    carl = signed_in(django_user_model, "carl")
+    url = f"/portouts/{pending_portout}/rejections/{pending.pk}/approve/"
+    html = unescape(carl.post(url, HTTP_HX_REQUEST="true").content.decode())
+    assert len(patches(synced)) == 1  # the recorded result, no new call
+    assert "Rejected PO_" in html  # Carl reads what Ben's approval did
+    pending.refresh_from_db()
+    assert pending.state == "sent" and pending.approved_by.username == "ben"
+    assert ReviewAction.objects.filter(kind="reject").count() == 1

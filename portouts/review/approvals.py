@@ -117,7 +117,10 @@ def rejection_approve(
         )
         return ReviewResult(ok=False, message=message, portout=portout, refused=True)
     changes = rules.snapshot_changes(pending.snapshot, portout) if portout else ["port-out"]
-    if changes:
+    # Another reviewer's approval of this try may be under way or done (and have moved the
+    # cache): then the reject flow replays its recorded result instead of voiding it.
+    tried = ReviewAction.objects.filter(idempotency_key=pending.approval_key()).exists()
+    if changes and not tried:
         message = rules.changed_sentence(changes)
         _close(pending, PendingDecisionState.VOID, message)
         return ReviewResult(ok=False, message=message, portout=portout, refused=True)
@@ -140,14 +143,17 @@ def rejection_approve(
 def _settle(pending: PendingDecision, user: Any, result: ReviewResult) -> ReviewResult:
     """Record what the send did: sent, void (Telnyx shows a change), or still waiting for
     another try (a failure that left the port-out as prepared)."""
-    if result.ok:
-        _close(pending, PendingDecisionState.SENT, "", by=user, action=result.action)
+    if result.ok:  # the approver is whoever made the call (a replay names the first)
+        sender = result.action.user if result.action else user
+        _close(pending, PendingDecisionState.SENT, "", by=sender, action=result.action)
+        return result
+    if result.replayed:  # another request made this try: it settles the decision
         return result
     changes = rules.snapshot_changes(pending.snapshot, result.portout) if result.portout else []
     if changes:
         _close(pending, PendingDecisionState.VOID, result.message)
         result.message = f"{result.message} The prepared rejection is void."
-    elif not result.replayed:
+    else:
         PendingDecision.objects.filter(pk=pending.pk, attempts=pending.attempts).update(
             attempts=F("attempts") + 1, updated_at=timezone.now()
         )
