@@ -254,3 +254,30 @@ def test_two_approvals_at_once_send_one_rejection(
     pending.refresh_from_db()
     assert pending.state == "sent" and pending.approved_by.username == "ben"
     assert ReviewAction.objects.filter(kind="reject").count() == 1
+
+
+def test_a_change_undone_since_still_voids_the_approval(ana, ben, make_portout):
+    """Rejected in Telnyx and back to pending: the snapshot matches again, the events say
+    it changed in between."""
+    from django.utils import timezone
+
+    from portouts.models import PortOutEvent, RejectionCode
+
+    portout = make_portout()
+    RejectionCode.objects.create(portout=portout, code=1001, description="Fraud")
+    prepare(ana, portout.id, code="1001", reason="Fraud suspected")
+    pending = PendingDecision.objects.get()
+    PortOutEvent.objects.create(
+        id="ev-round-trip",
+        event_type="portout.status_changed",
+        portout_id=portout.id,
+        payload_status="pending",
+        source="webhook",
+        created_at=timezone.now(),
+    )
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        html = unescape(approve(ben, portout.id, pending).content.decode())
+        assert router.calls.call_count == 0
+    assert "changed in Telnyx since the rejection was prepared (status)" in html
+    pending.refresh_from_db()
+    assert pending.state == "void"

@@ -21,8 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from portouts import selectors
-from portouts.choices import LIST_FIELDS, PendingDecisionState
-from portouts.models import PendingDecision, PortOut, PortOutStatus, ReviewAction
+from portouts.choices import LIST_FIELDS, EventType, PendingDecisionState
+from portouts.models import PendingDecision, PortOut, PortOutEvent, PortOutStatus, ReviewAction
 from portouts.review import decisions, rules
 from portouts.review.audit import (
     ReviewResult,
@@ -117,6 +117,7 @@ def rejection_approve(
         )
         return ReviewResult(ok=False, message=message, portout=portout, refused=True)
     changes = rules.snapshot_changes(pending.snapshot, portout) if portout else ["port-out"]
+    changes = list(dict.fromkeys([*changes, *_changed_since(pending)]))
     # Another reviewer's approval of this try may be under way or done (and have moved the
     # cache): then the reject flow replays its recorded result instead of voiding it.
     tried = ReviewAction.objects.filter(idempotency_key=pending.approval_key()).exists()
@@ -158,6 +159,28 @@ def _settle(pending: PendingDecision, user: Any, result: ReviewResult) -> Review
             attempts=F("attempts") + 1, updated_at=timezone.now()
         )
     return result
+
+
+#: Events that say Telnyx changed what a prepared rejection was decided on.
+CHANGE_EVENTS: dict[str, str] = {
+    EventType.STATUS_CHANGED.value: "status",
+    EventType.FOC_DATE_CHANGED.value: "FOC date",
+}
+
+
+def _changed_since(pending: PendingDecision) -> list[str]:
+    """Changes Telnyx reported after the rejection was prepared, even undone ones (pending,
+    rejected, pending again), which the snapshot alone would not show."""
+    kinds = (
+        PortOutEvent.objects.filter(
+            portout_id=pending.portout_id,
+            event_type__in=list(CHANGE_EVENTS),
+            created_at__gt=pending.prepared_at,
+        )
+        .values_list("event_type", flat=True)
+        .distinct()
+    )
+    return sorted(CHANGE_EVENTS[kind] for kind in kinds)
 
 
 def rejection_withdraw(*, user: Any, portout_id: str, pending_id: int) -> ReviewResult:
