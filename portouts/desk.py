@@ -1,5 +1,5 @@
 """What a port-out's page reads of the team's own desk (internal notes, rejections waiting
-for a second reviewer), as plain data for `portouts.selectors`.
+for a second reviewer), as plain data for `portouts.timeline` and `portouts.selectors`.
 
 Kept apart from the selectors of Telnyx-owned data so that the timeline and the page's
 version token each gain one call, not a copy of these queries.
@@ -15,7 +15,8 @@ from portouts.models import InternalNote, PendingDecision
 
 
 def internal_note_entries(*, portout_id: str) -> list[dict[str, Any]]:
-    """The port-out's internal notes as timeline entries (kind "note"), in one query."""
+    """The port-out's internal notes as timeline entries (kind "note", marked internal), in
+    one query."""
     notes = InternalNote.objects.filter(portout_id=portout_id).select_related("author")
     return [
         {
@@ -25,6 +26,7 @@ def internal_note_entries(*, portout_id: str) -> list[dict[str, Any]]:
             "title": "Internal note",
             "body": n.body,
             "actor": n.author.get_username(),
+            "internal": True,
         }
         for n in notes
     ]

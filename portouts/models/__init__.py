@@ -2,10 +2,21 @@
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
 what the dashboard keeps of its own work; `desk` the team's internal notes and rejections
-waiting for a second reviewer. Callers import every model from here.
+waiting for a second reviewer; `evidence` the number inventory (Telnyx's, synced) and the
+team's customer records; `metrics` the facts derived for the metrics. Callers import every
+model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
+from portouts.models.alerts import (
+    AlertChannel,
+    AlertPreference,
+    AlertRoute,
+    AlertRule,
+    Escalation,
+    Notification,
+    PortOutClaim,
+)
 from portouts.models.cache import (
     Comment,
     PortOut,
@@ -16,15 +27,28 @@ from portouts.models.cache import (
     SupportingDocument,
 )
 from portouts.models.desk import InternalNote, PendingDecision
+from portouts.models.evidence import Customer, CustomerNumber, PhoneNumber
+from portouts.models.metrics import PortOutFacts, WeeklySummarySettings
 from portouts.models.records import Report, ReviewAction, SyncRun
 
 __all__ = [
+    "AlertChannel",
+    "AlertPreference",
+    "AlertRoute",
+    "AlertRule",
+    "Escalation",
+    "Notification",
+    "PortOutClaim",
     "Comment",
+    "Customer",
+    "CustomerNumber",
     "EventType",
     "InternalNote",
     "PendingDecision",
+    "PhoneNumber",
     "PortOut",
     "PortOutEvent",
+    "PortOutFacts",
     "PortOutNumber",
     "PortOutQuerySet",
     "PortOutStatus",
@@ -33,4 +57,5 @@ __all__ = [
     "ReviewAction",
     "SupportingDocument",
     "SyncRun",
+    "WeeklySummarySettings",
 ]
