@@ -263,6 +263,13 @@ REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
 # Seconds between the refreshes of the queue, the list and a port-out's page.
 PAGE_REFRESH_SECONDS = env.int("PAGE_REFRESH_SECONDS", default=10)
+# Two-person rule: a rejection is prepared by one reviewer and sent to Telnyx only once a
+# second, different reviewer approves it. Off: one reviewer rejects in one step.
+TWO_PERSON_RULE = env.bool("TWO_PERSON_RULE", default=False)
+# Seconds a reviewer counts as viewing a port-out after the page last refreshed (it
+# refreshes every 10 s), and as deciding after opening its decision panel.
+PRESENCE_SECONDS = env.int("PRESENCE_SECONDS", default=30)
+DECIDING_SECONDS = env.int("DECIDING_SECONDS", default=120)
 
 # --- Alerts -------------------------------------------------------------------------------
 # Key of the Fernet encryption of channel URLs; by default derived from SECRET_KEY (changing

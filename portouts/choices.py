@@ -1,6 +1,6 @@
 """The dashboard's vocabulary, defined once: port-out statuses (label and badge tone), event
-types, document types, review-action kinds, decision outcomes and the columns of the
-port-out list.
+types, document types, review-action kinds, decision outcomes, the states of a decision
+waiting for a second reviewer and the columns of the port-out list.
 
 Models, forms, filters, selectors, templates and the admin read these. The Telnyx client
 keeps its own wire literals (it knows no Django) and so does the sandbox (an independent
@@ -79,6 +79,17 @@ class ReviewActionKind(models.TextChoices):
     COMMENT = "comment", "Comment"
     UPLOAD = "upload", "Upload document"
     REPUBLISH = "republish", "Republish event"
+    PREPARE = "prepare", "Prepare rejection"
+    WITHDRAW = "withdraw", "Withdraw rejection"
+
+
+class PendingDecisionState(models.TextChoices):
+    """Where a rejection prepared under the two-person rule stands."""
+
+    WAITING = "waiting", "Waiting for a second reviewer"
+    SENT = "sent", "Approved and sent"
+    VOID = "void", "Void: the port-out changed in Telnyx"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class TimeLeft(models.TextChoices):

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from portouts import desk
 from portouts.choices import LIST_FIELDS, PortOutStatus, status_label, status_tone
 from portouts.models import (
     Comment,
@@ -215,6 +216,7 @@ def portout_version(*, portout_id: str) -> str:
         docs["n"],
         actions["id"],
         actions["done"],
+        desk.desk_version(portout_id=portout_id),
     )
 
 

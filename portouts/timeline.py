@@ -3,8 +3,10 @@
 Three sources describe the same history: Telnyx's events, the cached comments and our own
 review actions (the audit trail). A comment shows in all three (the ReviewAction that
 posted it, the Comment row Telnyx returned, the `portout.new_comment` event), so entries
-are merged by the Telnyx comment id: one comment, one entry. The functions return plain
-data (`TimelineEntry`); the templates render it.
+are merged by the Telnyx comment id: one comment, one entry. A port-out's timeline also
+shows its alerts and the team's internal notes (marked internal: kept in the dashboard,
+never sent to Telnyx). The functions return plain data (`TimelineEntry`); the templates
+render it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from portouts import desk
 from portouts.choices import DocumentType, EventType, PortOutStatus, ReviewActionKind
 from portouts.choices import event_label as _event_type_label
 from portouts.models import Comment, PortOut, PortOutEvent, RejectionCode, ReviewAction
@@ -45,7 +48,7 @@ OUTCOME_LABELS = {
 class TimelineEntry:
     """One line of a timeline or of the recent activity, every part already in words."""
 
-    kind: str  # "event", "comment" or "review"
+    kind: str  # "event", "comment", "review", "alert" or "note"
     at: datetime | None
     portout_id: str
     title: str
@@ -56,6 +59,8 @@ class TimelineEntry:
     outcome_label: str = ""
     note: str = ""
     portout_label: str = ""
+    #: the team's own words, kept in the dashboard and never sent to Telnyx (internal notes)
+    internal: bool = False
 
     @property
     def sort_key(self) -> tuple[float, str]:
@@ -355,9 +360,15 @@ def _alert_entries(portout_id: str) -> list[TimelineEntry]:
     return alert_timeline_items(portout_id)
 
 
+def _note_entries(portout_id: str) -> list[TimelineEntry]:
+    """The team's internal notes on the port-out, marked internal: one query."""
+    return [TimelineEntry(**entry) for entry in desk.internal_note_entries(portout_id=portout_id)]
+
+
 def portout_history(*, portout: PortOut) -> PortoutHistory:
-    """The timeline of one port-out, newest first, in three queries whatever its length
-    (four when it was rejected: the codes' names)."""
+    """The timeline of one port-out, newest first, in a fixed number of queries whatever its
+    length: events, comments, actions, alerts and internal notes (one more when it was
+    rejected: the codes' names)."""
     events = list(PortOutEvent.objects.filter(portout_id=portout.id))
     comments = list(Comment.objects.filter(portout_id=portout.id).defer("raw"))
     actions = list(ReviewAction.objects.filter(portout_id=portout.id).select_related("user"))
@@ -365,7 +376,11 @@ def portout_history(*, portout: PortOut) -> PortoutHistory:
     entries = _entries(
         shown_events=events, status_events=events, comments=comments, actions=actions, ctx=ctx
     )
-    entries = sorted(entries + _alert_entries(portout.id), key=lambda i: i.sort_key, reverse=True)
+    entries = sorted(
+        entries + _alert_entries(portout.id) + _note_entries(portout.id),
+        key=lambda i: i.sort_key,
+        reverse=True,
+    )
     status_events = sorted(
         (e for e in events if e.event_type == EventType.STATUS_CHANGED), key=_time_order
     )

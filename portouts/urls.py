@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import include, path, register_converter
 
 from portouts.ids import TelnyxIdConverter
+from portouts.views import desk as desk_views
 from portouts.views import events as event_views
 from portouts.views import metrics as metric_views
 from portouts.views import portouts, queue, webhooks
@@ -48,6 +49,18 @@ urlpatterns = [
     path("portouts/<telnyx_id:portout_id>/reject/", review_views.portout_reject, name="reject"),
     path("portouts/<telnyx_id:portout_id>/comments/", review_views.portout_comment, name="comment"),
     path("portouts/<telnyx_id:portout_id>/documents/", review_views.portout_upload, name="upload"),
+    path("portouts/<telnyx_id:portout_id>/notes/", desk_views.note_create, name="note"),
+    path("portouts/<telnyx_id:portout_id>/deciding/", desk_views.deciding_mark, name="deciding"),
+    path(
+        "portouts/<telnyx_id:portout_id>/rejections/<int:pending_id>/approve/",
+        desk_views.rejection_approve,
+        name="rejection_approve",
+    ),
+    path(
+        "portouts/<telnyx_id:portout_id>/rejections/<int:pending_id>/withdraw/",
+        desk_views.rejection_withdraw,
+        name="rejection_withdraw",
+    ),
     path(
         "portouts/<telnyx_id:portout_id>/documents/<telnyx_id:document_id>/download/",
         portouts.document_download,

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.forms import SelectMultiple
 from django.http import (
@@ -36,12 +37,13 @@ from portouts.forms import (
     AuthorizeForm,
     CommentForm,
     DocumentUploadForm,
+    InternalNoteForm,
     ListOptionsForm,
     RejectForm,
     new_idempotency_key,
 )
 from portouts.models import PortOut, PortOutStatus, SupportingDocument
-from portouts.review import rules
+from portouts.review import approvals, presence, rules
 from portouts.roles import REQUEST_REPORT_PERMISSION, REVIEW_PERMISSION
 from portouts.views import (
     VERSION_HEADER,
@@ -200,7 +202,10 @@ def detail_context(
     (the page itself never asks Telnyx for them)."""
     if codes is None:
         codes = rules.eligible_codes(portout_id=portout.id)
-    version = selectors.portout_version(portout_id=portout.id)
+    present = extra.pop("presence", None) or presence.presence_touch(
+        portout_id=portout.id, user=request.user
+    )
+    version = selectors.portout_version(portout_id=portout.id) + present.token
     reviewing, pending = can_review(request), portout.status == PortOutStatus.PENDING
     history = timeline.portout_history(portout=portout)
     context: dict[str, Any] = {
@@ -229,6 +234,10 @@ def detail_context(
         "next_portout": None
         if pending or not reviewing
         else queue.next_pending(exclude=portout.id),
+        "presence": present,
+        "waiting_decision": approvals.waiting_decision(portout_id=portout.id),
+        "two_person_rule": settings.TWO_PERSON_RULE,
+        "note_form": InternalNoteForm(),
     }
     context.update(extra)
     return context
@@ -260,13 +269,17 @@ def _poll_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Polling: 204 when nothing changed, else the changed regions as out-of-band swaps."""
     if not PortOut.objects.filter(id=portout_id).exists():
         raise Http404("No such port-out")
-    version = selectors.portout_version(portout_id=portout_id)
+    # The refresh also keeps the reader present, and brings the others' presence.
+    present = presence.presence_touch(portout_id=portout_id, user=request.user)
+    version = selectors.portout_version(portout_id=portout_id) + present.token
     if shows_version(request, version):
         return HttpResponse(status=204)
     portout = get_portout(portout_id)
     # The decision panel may hold a half-filled form: redraw it only if the status moved.
     status_changed = request.headers.get(STATUS_HEADER) != portout.status
-    context = detail_context(request, portout, oob=True, with_decision=status_changed)
+    context = detail_context(
+        request, portout, oob=True, with_decision=status_changed, presence=present
+    )
     return render(request, "portouts/detail.html#refresh", context)
 
 

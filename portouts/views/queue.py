@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from portouts import queue, selectors, timeline
 from portouts.choices import TimeLeft
+from portouts.review import approvals
 from portouts.views import HtmxHttpRequest, fragment_headers
 
 #: Query parameters of the refresh: the global version, the newest sync the page shows,
@@ -54,6 +55,7 @@ def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
         "sections": queue.queue_sections(states, now=now),
         "status_counts": selectors.portout_status_counts(version=version),
         "activity": timeline.recent_activity(),
+        "waiting_approvals": approvals.waiting_for_second_reviewer(),
     }
     return fragment_headers(request, render(request, "portouts/queue.html", context))
 

@@ -262,6 +262,19 @@
 
   // After any swap (a refresh of rows, sections or results): the same row stays selected.
   document.addEventListener("htmx:afterSettle", function () { restoreSelection(); tick(); });
+  // Opening or closing a decision panel tells the server (presence: "deciding"); its answer
+  // warns when someone else is deciding the same port-out. The toggle event does not bubble.
+  document.addEventListener("toggle", function (event) {
+    const panel = event.target;
+    const box = document.getElementById("deciding-warning");
+    if (!box || !window.htmx || !panel.matches || !panel.matches("details[data-panel]")) return;
+    const open = document.querySelector("details[data-panel][open]") ? "1" : "0";
+    if (box.dataset.sent === open) return;
+    box.dataset.sent = open;
+    window.htmx.ajax("POST", box.dataset.decidingUrl, {
+      source: box, target: "#deciding-warning", swap: "outerHTML", values: { open: open },
+    });
+  }, true);
 
   // --- a document over Telnyx's limit is refused before it is sent -------------------------
   // The limit and the sentence come from the server (data-max-bytes, data-too-large); the
@@ -293,7 +306,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     const elt = event.detail.elt;
     if (event.defaultPrevented || !elt || elt.classList.contains("poller")) return;
-    if (!elt.closest("#decision, #comment-form, #upload-form")) return;
+    if (!elt.closest("#decision, #comment-form, #upload-form, #note-form")) return;
     document.querySelectorAll("[data-notice], #messages > .message").forEach(function (n) { n.remove(); });
   });
 
