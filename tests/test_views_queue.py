@@ -214,8 +214,9 @@ def test_queue_and_refresh_run_a_fixed_number_of_queries(
     viewer_client.get("/")  # the session and the counts by status are now cached
     # session, user, permissions (2), version (3), sections (1 + 3 row queries), activity
     # (3: no item, so no support keys to read), sync footer (2), alerts (3: the unread
-    # count, then the claims and escalations behind every row's badges, read once)
-    with django_assert_num_queries(19):
+    # count, then the claims and escalations behind every row's badges, read once), and the
+    # rejections waiting for a second reviewer (1)
+    with django_assert_num_queries(20):
         response = viewer_client.get("/")
     assert sum(len(rows) for rows in sections(response).values()) == 3 * pending
     with django_assert_num_queries(8):  # session, user, permissions (2), version (3), tokens
