@@ -260,6 +260,39 @@ REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 # Port-outs with less than this many hours left are highlighted as due soon.
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
 
+# --- Risk flags and the end user's confirmation --------------------------------------------
+# A request for at least this many numbers is flagged "many numbers leaving at once".
+RISK_MANY_NUMBERS = env.int("RISK_MANY_NUMBERS", default=10)
+# The team's business hours: requests created outside them are flagged. Days are ISO
+# weekdays (1 = Monday), hours "HH:MM-HH:MM" in RISK_BUSINESS_TIMEZONE.
+RISK_BUSINESS_TIMEZONE = env.str("RISK_BUSINESS_TIMEZONE", default="America/Chicago")
+RISK_BUSINESS_DAYS = env.list("RISK_BUSINESS_DAYS", cast=int, default=[1, 2, 3, 4, 5])
+RISK_BUSINESS_HOURS = env.str("RISK_BUSINESS_HOURS", default="09:00-19:00")
+# Requests to the public confirmation page allowed per client address per window (seconds).
+CONFIRMATION_RATE_LIMIT = env.int("CONFIRMATION_RATE_LIMIT", default=20)
+CONFIRMATION_RATE_WINDOW = env.int("CONFIRMATION_RATE_WINDOW", default=600)
+# Seconds between checks for confirmations left unanswered past their time (beat).
+CONFIRMATION_CHECK_EVERY = env.int("CONFIRMATION_CHECK_EVERY", default=60)
+CELERY_BEAT_SCHEDULE["risk-confirmations-due"] = {
+    "task": "portouts.tasks.confirmations_due_task",
+    "schedule": timedelta(seconds=CONFIRMATION_CHECK_EVERY),
+}
+# Outgoing e-mail (confirmation requests), through Django's mailers; the EMAIL_* variables
+# configure the default one (SMTP unless EMAIL_BACKEND names another backend).
+_email_backend = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+_email_options: dict[str, object] = {}
+if _email_backend.endswith("smtp.EmailBackend"):
+    _email_options = {
+        "host": env.str("EMAIL_HOST", default="localhost"),
+        "port": env.int("EMAIL_PORT", default=25),
+        "username": env.str("EMAIL_HOST_USER", default=""),
+        "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+        "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+        "timeout": env.int("EMAIL_TIMEOUT", default=10),
+    }
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portouts@localhost")
+
 # --- Reports ------------------------------------------------------------------------------
 # Days a report and its file are kept (counted from the request).
 REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=7)

@@ -1,5 +1,6 @@
 """The dashboard's vocabulary, defined once: port-out statuses (label and badge tone), event
-types, document types, review-action kinds and the columns of the port-out list.
+types, document types, review-action kinds, risk flags and their severities, watch-list
+kinds, confirmation answers, outcome labels and the columns of the port-out list.
 
 Models, forms, filters, selectors, templates and the admin read these. The Telnyx client
 keeps its own wire literals (it knows no Django) and so does the sandbox (an independent
@@ -78,6 +79,96 @@ class ReviewActionKind(models.TextChoices):
     COMMENT = "comment", "Comment"
     UPLOAD = "upload", "Upload document"
     REPUBLISH = "republish", "Republish event"
+    LABEL = "label", "Label outcome"
+
+
+class RiskSeverity(models.TextChoices):
+    """How much a risk flag weighs; `positive` flags speak for the request."""
+
+    POSITIVE = "positive", "Speaks for it"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+#: Points each severity adds to a port-out's risk score (the score is their sum, kept
+#: within 0-100; positive flags take points off). The one formula: `portouts.risk.engine`.
+SEVERITY_POINTS: dict[str, int] = {
+    RiskSeverity.POSITIVE: -20,
+    RiskSeverity.LOW: 10,
+    RiskSeverity.MEDIUM: 20,
+    RiskSeverity.HIGH: 35,
+    RiskSeverity.CRITICAL: 60,
+}
+
+#: Most severe first, for ordering flags on a page.
+SEVERITY_RANK: dict[str, int] = {
+    RiskSeverity.CRITICAL: 0,
+    RiskSeverity.HIGH: 1,
+    RiskSeverity.MEDIUM: 2,
+    RiskSeverity.LOW: 3,
+    RiskSeverity.POSITIVE: 4,
+}
+
+
+class RiskFlagKind(models.TextChoices):
+    """The risk flags a port-out can carry (one `portouts.risk.flags` function each)."""
+
+    PIN = "pin", "Wrong or missing PIN"
+    NEW_CARRIER = "new_carrier", "New gaining carrier"
+    MANY_NUMBERS = "many_numbers", "Many numbers"
+    REPEATED = "repeated", "Repeated attempt"
+    OFF_HOURS = "off_hours", "Outside business hours"
+    WATCHLIST = "watchlist", "On the watch list"
+    EXPECTED = "expected", "Expected"
+    CONFIRMED_NO = "confirmed_no", "End user answered No"
+    CONFIRMED_YES = "confirmed_yes", "End user answered Yes"
+    NO_ANSWER = "no_answer", "No answer from the end user"
+
+
+#: The severity of each flag kind, defined once.
+FLAG_SEVERITY: dict[str, str] = {
+    RiskFlagKind.PIN: RiskSeverity.HIGH,
+    RiskFlagKind.NEW_CARRIER: RiskSeverity.MEDIUM,
+    RiskFlagKind.MANY_NUMBERS: RiskSeverity.MEDIUM,
+    RiskFlagKind.REPEATED: RiskSeverity.HIGH,
+    RiskFlagKind.OFF_HOURS: RiskSeverity.LOW,
+    RiskFlagKind.WATCHLIST: RiskSeverity.HIGH,
+    RiskFlagKind.EXPECTED: RiskSeverity.POSITIVE,
+    RiskFlagKind.CONFIRMED_NO: RiskSeverity.CRITICAL,
+    RiskFlagKind.CONFIRMED_YES: RiskSeverity.POSITIVE,
+    RiskFlagKind.NO_ANSWER: RiskSeverity.MEDIUM,
+}
+
+
+class WatchKind(models.TextChoices):
+    """What a watch-list entry names."""
+
+    SPID = "spid", "SPID"
+    CARRIER = "carrier", "Gaining carrier"
+    NAME = "name", "Name"
+    ADDRESS = "address", "Address"
+
+
+class ConfirmationAnswer(models.TextChoices):
+    """The end user's answer to "Did you request this transfer?"."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+#: hours a Reviewer may give the end user to answer (capped by the port-out's deadline)
+CONFIRMATION_ANSWER_WITHIN_HOURS = (1, 2, 4, 8, 12)
+
+
+class OutcomeLabel(models.TextChoices):
+    """How an ended port-out turned out, as a Reviewer labels it."""
+
+    LEGITIMATE = "legitimate", "Legitimate"
+    FRAUD = "fraud", "Fraud attempt"
+    CUSTOMER_ERROR = "customer_error", "Customer error"
+    UNKNOWN = "unknown", "Unknown"
 
 
 @dataclass(frozen=True)

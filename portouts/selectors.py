@@ -18,12 +18,12 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from portouts.choices import LIST_FIELDS, event_label, status_label, status_tone
+from portouts.choices import LIST_FIELDS, OutcomeLabel, event_label, status_label, status_tone
 from portouts.models import (
     Comment,
     PortOut,
@@ -32,6 +32,7 @@ from portouts.models import (
     ReviewAction,
     SupportingDocument,
 )
+from portouts.risk.selectors import by_risk_within, confirmation_timeline, risk_version
 
 logger = logging.getLogger(__name__)
 
@@ -93,17 +94,24 @@ def portout_queue(*, limit: int = QUEUE_LIMIT) -> list[tuple[PortOut, Deadline]]
 
     Every pending port-out has the same window from created_at, so the least time left is
     the oldest created_at; ties (and rows without created_at) fall back to the FOC date.
+    Within each section (overdue, due soon, later) the riskiest come first (`risk_score`).
     Port-outs last seen pending that Telnyx no longer lists stay here (`vanished_at` set,
     the page marks them): Telnyx may still authorize them by default.
     """
     now = timezone.now()
-    rows = (
-        _queue_pending()
-        .only(*LIST_FIELDS, "vanished_at")
-        .order_by(F("created_at").asc(nulls_last=True), F("foc_date").asc(nulls_last=True), "id")[
-            :limit
-        ]
+    ended = now - review_window()
+    section = Case(
+        When(created_at__lte=ended, then=Value(0)),
+        When(created_at__lte=ended + due_soon_window(), then=Value(1)),
+        default=Value(2),
     )
+    rows = by_risk_within(
+        _queue_pending().only(*LIST_FIELDS, "vanished_at"),
+        section,
+        F("created_at").asc(nulls_last=True),
+        F("foc_date").asc(nulls_last=True),
+        "id",
+    )[:limit]
     return [(p, deadline_for(p, now=now)) for p in rows]
 
 
@@ -138,7 +146,7 @@ def pending_counts(*, now: datetime | None = None) -> QueueCounts:
 class ActivityItem:
     """One entry of a timeline or of the account's recent activity."""
 
-    kind: str  # "event", "comment" or "review"
+    kind: str  # "event", "comment", "review" or "confirmation"
     at: datetime | None
     portout_id: str
     title: str
@@ -192,6 +200,8 @@ def _review_title(a: ReviewAction) -> str:
     inputs = a.inputs if isinstance(a.inputs, dict) else {}
     if a.kind == ReviewAction.Kind.REJECT and inputs.get("rejection_code"):
         return f"Reject with code {inputs['rejection_code']}"
+    if a.kind == ReviewAction.Kind.LABEL and inputs.get("label") in OutcomeLabel.values:
+        return f"Outcome labelled: {OutcomeLabel(inputs['label']).label}"
     if a.kind == ReviewAction.Kind.UPLOAD and inputs.get("filename"):
         return f"Upload {inputs.get('document_type', '')} {inputs['filename']}".replace("  ", " ")
     return a.get_kind_display()
@@ -374,11 +384,13 @@ def portout_version(*, portout_id: str) -> str:
         docs["n"],
         actions["id"],
         actions["done"],
+        risk_version(portout_id=portout_id),
     )
 
 
 def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
-    """Telnyx events, comments and our review actions on one port-out, oldest first."""
+    """Telnyx events, comments, our review actions and the end user's confirmation on one
+    port-out, oldest first."""
     events = PortOutEvent.objects.filter(portout_id=portout_id)
     comments = Comment.objects.filter(portout_id=portout_id)
     actions = ReviewAction.objects.filter(portout_id=portout_id).select_related("user")
@@ -386,6 +398,10 @@ def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
         [_event_item(e) for e in events]
         + [_comment_item(c) for c in comments]
         + [_review_item(a) for a in actions]
+        + [
+            ActivityItem(kind="confirmation", portout_id=portout_id, **c)
+            for c in confirmation_timeline(portout_id=portout_id)
+        ]
     )
     items.sort(key=lambda i: i.sort_key)
     return items

@@ -494,7 +494,9 @@ def test_storing_a_page_of_250_takes_a_constant_number_of_queries():
         with CaptureQueriesContext(connection) as ctx:
             sync._store_batch(items, timezone.now(), details)
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1] <= 14  # held comments and documents are read to compare
+    # Held comments and documents are read to compare (14), then the batch's risk flags are
+    # computed and stored (16, savepoints included; portouts.risk.engine).
+    assert counts[0] == counts[1] <= 14 + 16
     assert PortOut.objects.count() == 260
     assert PortOutNumber.objects.count() == 520
     assert Comment.objects.count() == SupportingDocument.objects.count() == 260

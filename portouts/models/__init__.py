@@ -1,7 +1,8 @@
 """The port-out app's models, one module per concern.
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
-what the dashboard keeps of its own work. Callers import every model from here.
+what the dashboard keeps of its own work; `risk` the flags, watch list, expected
+port-outs, end-user confirmations and outcome labels. Callers import every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
@@ -15,18 +16,32 @@ from portouts.models.cache import (
     SupportingDocument,
 )
 from portouts.models.records import Report, ReviewAction, SyncRun
+from portouts.models.risk import (
+    ConfirmationRequest,
+    ExpectedPortOut,
+    PortOutOutcome,
+    RiskAssessment,
+    RiskFlag,
+    WatchEntry,
+)
 
 __all__ = [
     "Comment",
+    "ConfirmationRequest",
     "EventType",
+    "ExpectedPortOut",
     "PortOut",
     "PortOutEvent",
     "PortOutNumber",
+    "PortOutOutcome",
     "PortOutQuerySet",
     "PortOutStatus",
     "RejectionCode",
     "Report",
     "ReviewAction",
+    "RiskAssessment",
+    "RiskFlag",
     "SupportingDocument",
     "SyncRun",
+    "WatchEntry",
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portouts import telnyx
 from portouts.models import Comment, PortOut, PortOutNumber, RejectionCode, SupportingDocument
+from portouts.risk.engine import risk_assess_stored
 from portouts.sync.rows import (
     _build_row,
     _clean_numbers,
@@ -246,6 +247,9 @@ def _write_batch(
     stored = set(result.stored_ids)
     if details:
         _write_details({k: v for k, v in details.items() if k in stored}, read_began)
+    # The flags follow what was just stored, in the same transaction (their evidence, such
+    # as the events, is stored before the port-out).
+    risk_assess_stored(row.id for row in rows)
     return result
 
 

@@ -39,6 +39,7 @@ from portouts.forms import (
 )
 from portouts.models import PortOut, PortOutStatus, SupportingDocument
 from portouts.review import rules
+from portouts.risk.selectors import risk_panel
 from portouts.roles import REQUEST_REPORT_PERMISSION, REVIEW_PERMISSION
 from portouts.views import VERSION_HEADER, HtmxHttpRequest, shows_version
 
@@ -188,6 +189,7 @@ def detail_context(
         "deadline": selectors.deadline_for(portout),
         "timeline": selectors.portout_timeline(portout_id=portout.id),
         "documents": selectors.portout_documents(portout_id=portout.id),
+        "risk": risk_panel(portout=portout),
         "codes": codes,
         "can_review": can_review(request),
         "version": version,
