@@ -58,30 +58,26 @@ class Evidence:
             found[pid].append(payload if isinstance(payload, dict) else {})
         return found
 
+    def _first_seen(self, field: str) -> dict[str, datetime]:
+        """Value of `field` (lower case) -> creation of the account's first port-out with
+        it, for the values this batch holds (SPIDs and carriers are compared case-blind)."""
+        values = {str(getattr(p, field)).lower() for p in self.portouts if getattr(p, field)}
+        rows = (
+            PortOut.objects.annotate(key=Lower(field))
+            .filter(key__in=values)
+            .values("key")
+            .annotate(first=Min("created_at"))
+            .values_list("key", "first")
+        )
+        return {key: first for key, first in rows if first is not None}
+
     @cached_property
     def spid_first_seen(self) -> dict[str, datetime]:
-        """SPID (lower case) -> creation of the account's first port-out to it."""
-        spids = {p.spid for p in self.portouts if p.spid}
-        rows = (
-            PortOut.objects.filter(spid__in=spids)
-            .values("spid")
-            .annotate(first=Min("created_at"))
-            .values_list("spid", "first")
-        )
-        return {spid.lower(): first for spid, first in rows if first is not None}
+        return self._first_seen("spid")
 
     @cached_property
     def carrier_first_seen(self) -> dict[str, datetime]:
-        """Carrier name (lower case) -> creation of the account's first port-out to it."""
-        names = {p.carrier_name.lower() for p in self.portouts if p.carrier_name}
-        rows = (
-            PortOut.objects.annotate(carrier=Lower("carrier_name"))
-            .filter(carrier__in=names)
-            .values("carrier")
-            .annotate(first=Min("created_at"))
-            .values_list("carrier", "first")
-        )
-        return {name: first for name, first in rows if first is not None}
+        return self._first_seen("carrier_name")
 
     @cached_property
     def attempts_by_number(self) -> dict[str, list[EarlierAttempt]]:
