@@ -330,5 +330,6 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for report in queryset:
             reports.report_delete(report=report)
 
+
 # The risk models' admin lives with them.
 from portouts.risk import admin as _risk_admin  # noqa: E402, F401

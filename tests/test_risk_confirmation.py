@@ -202,9 +202,7 @@ def test_a_refused_e_mail_leaves_no_link(reviewer_client, settings, portout):
     assert ConfirmationRequest.objects.count() == 0
 
 
-def test_no_answer_by_the_chosen_time_is_flagged_by_the_beat(
-    reviewer_client, smtp_server, portout
-):
+def test_no_answer_by_the_chosen_time_is_flagged_by_the_beat(reviewer_client, smtp_server, portout):
     send(reviewer_client, portout, hours="1")
     assert RiskFlagKind.NO_ANSWER not in flag_kinds(portout)
     assert confirmation.confirmations_due() == 0

@@ -61,7 +61,9 @@ def test_every_kind_has_one_function_and_a_severity():
 
 def test_wrong_pin_from_a_pin_rejection(make_portout):
     wrong = make_portout(created_at=WEDNESDAY)
-    status_event(wrong.id, 1, status="rejected", attempted_pin="1111", rejection_reason="Invalid PIN")
+    status_event(
+        wrong.id, 1, status="rejected", attempted_pin="1111", rejection_reason="Invalid PIN"
+    )
     fine = make_portout(created_at=WEDNESDAY)
     status_event(fine.id, 1, status="rejected", attempted_pin="1234", rejection_reason="Spinning")
     missing = make_portout(created_at=WEDNESDAY)
@@ -146,11 +148,17 @@ def test_watch_list_matches_spid_carrier_names_and_address(make_portout):
     WatchEntry.objects.create(kind="name", value="ACME, Inc")
     WatchEntry.objects.create(kind="address", value="12 Fraud Street")
     hit = make_portout(
-        spid="666f", end_user_name="Acme Inc.", service_address="12 fraud street", created_at=WEDNESDAY
+        spid="666f",
+        end_user_name="Acme Inc.",
+        service_address="12 fraud street",
+        created_at=WEDNESDAY,
     )
     near = make_portout(
-        spid="666G", end_user_name="Acme Plumbing", authorized_name="Zenith Dental",
-        service_address="99 Honest Road", created_at=WEDNESDAY,
+        spid="666G",
+        end_user_name="Acme Plumbing",
+        authorized_name="Zenith Dental",
+        service_address="99 Honest Road",
+        created_at=WEDNESDAY,
     )
     assess(hit, near)
     sentence = flags(hit.id)[RiskFlagKind.WATCHLIST].sentence

@@ -45,9 +45,7 @@ class RiskFlag(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["portout", "kind"], name="risk_flag_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["portout", "kind"], name="risk_flag_unique")]
 
     def __str__(self) -> str:
         return self.sentence
@@ -99,9 +97,7 @@ class WatchEntry(models.Model):
         verbose_name = "watch-list entry"
         verbose_name_plural = "watch list"
         ordering = ["kind", "value"]
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "value"], name="watch_entry_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="watch_entry_unique")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value}"

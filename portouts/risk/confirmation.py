@@ -73,7 +73,9 @@ def confirmation_send(
         answer_by=min(now + answer_within, due_at),
         expires_at=due_at,
     )
-    link = base_url.rstrip("/") + reverse("portouts:confirmation_answer", args=[confirmation_token(request)])
+    link = base_url.rstrip("/") + reverse(
+        "portouts:confirmation_answer", args=[confirmation_token(request)]
+    )
     body = render_to_string(
         "portouts/confirmation_email.txt",
         {"link": link, "carrier": portout.carrier_name, "expires": local_time(due_at)},

@@ -77,18 +77,16 @@ def many_numbers(portout: PortOut, evidence: Evidence) -> str | None:
 
 
 def _earlier(portout: PortOut, evidence: Evidence) -> list[EarlierAttempt]:
-    if portout.created_at is None:
+    created = portout.created_at
+    if created is None:
         return []
-    found: dict[str, EarlierAttempt] = {}
+    found: dict[str, tuple[datetime, EarlierAttempt]] = {}
     for number in _numbers(portout):
         for attempt in evidence.attempts_by_number.get(number, ()):
-            if (
-                attempt.portout_id != portout.id
-                and attempt.created_at is not None
-                and attempt.created_at < portout.created_at
-            ):
-                found[attempt.portout_id] = attempt
-    return sorted(found.values(), key=lambda a: a.created_at or portout.created_at)
+            when = attempt.created_at
+            if attempt.portout_id != portout.id and when is not None and when < created:
+                found[attempt.portout_id] = (when, attempt)
+    return [attempt for _when, attempt in sorted(found.values(), key=lambda pair: pair[0])]
 
 
 @risk_flag(RiskFlagKind.REPEATED)
@@ -155,9 +153,7 @@ def expected_port(portout: PortOut, evidence: Evidence) -> str | None:
         shared = numbers & set(expected.numbers or ())
         if not shared or expected.valid_until < created:
             continue
-        if expected.gaining_carrier and not similar(
-            expected.gaining_carrier, portout.carrier_name
-        ):
+        if expected.gaining_carrier and not similar(expected.gaining_carrier, portout.carrier_name):
             continue
         note = f": {expected.note[:120]}" if expected.note else ""
         return (

@@ -8,13 +8,13 @@ from django.utils import timezone
 
 
 def mask_email(email: str) -> str:
-    """"jane.doe@example.com" -> "j***@example.com": enough to tell addresses apart."""
+    """ "jane.doe@example.com" -> "j***@example.com": enough to tell addresses apart."""
     local, _, domain = (email or "").partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 def last_digits(number: str, count: int = 4) -> str:
-    """"+13125550123" -> "…0123"."""
+    """ "+13125550123" -> "…0123"."""
     digits = "".join(c for c in number or "" if c.isdigit())
     return f"…{digits[-count:]}" if digits else "…"
 

@@ -33,12 +33,13 @@ def by_risk_within(
 ) -> QuerySet[PortOut]:
     """Order by `section` (e.g. overdue, due soon, later), riskiest first within each,
     then by `then`."""
-    return with_risk(queryset).annotate(section=section).order_by("section", "-risk_score", *then)
+    ordered = with_risk(queryset).annotate(section=section)
+    return ordered.order_by("section", "-risk_score", *then)  # type: ignore[misc]
 
 
 def risk_flags(*, portout_id: str) -> list[dict[str, Any]]:
     """A port-out's flags, most severe first, positive ones last."""
-    flags = [
+    flags: list[dict[str, Any]] = [
         {
             "kind": f.kind,
             "label": RiskFlagKind(f.kind).label if f.kind in RiskFlagKind.values else f.kind,
@@ -49,7 +50,7 @@ def risk_flags(*, portout_id: str) -> list[dict[str, Any]]:
         }
         for f in RiskFlag.objects.filter(portout_id=portout_id)
     ]
-    flags.sort(key=lambda f: (SEVERITY_RANK.get(f["severity"], 9), f["kind"]))
+    flags.sort(key=lambda f: (SEVERITY_RANK.get(str(f["severity"]), 9), str(f["kind"])))
     return flags
 
 
@@ -116,12 +117,14 @@ def confirmation_timeline(*, portout_id: str, now: datetime | None = None) -> li
         )
         if r.answered_at:
             said = "Yes: they requested it" if r.answer == ConfirmationAnswer.YES else "No"
-            items.append(
-                {"at": r.answered_at, "title": f"End user answered {said}", "actor": who}
-            )
+            items.append({"at": r.answered_at, "title": f"End user answered {said}", "actor": who})
         elif now >= r.answer_by:
             items.append(
-                {"at": r.answer_by, "title": f"No answer by {local_time(r.answer_by)}", "actor": who}
+                {
+                    "at": r.answer_by,
+                    "title": f"No answer by {local_time(r.answer_by)}",
+                    "actor": who,
+                }
             )
     return items
 

@@ -135,7 +135,7 @@ PROBLEM_STATUS = {confirmation.INVALID: 404, confirmation.EXPIRED: 410, confirma
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def confirmation_answer(request: HtmxHttpRequest, token: str) -> HttpResponse:
-    """"Did you request this transfer? Yes / No", answered once through a signed link."""
+    """ "Did you request this transfer? Yes / No", answered once through a signed link."""
     if _rate_limited(request):
         return _public(request, {"problem": "throttled"}, status=429)
     token = token if len(token) <= TOKEN_MAX_LENGTH else ""
