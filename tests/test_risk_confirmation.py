@@ -67,7 +67,7 @@ def test_answer_no_raises_the_highest_flag_and_lands_in_the_timeline(
     assert "Gaining Wireless" in html and "…0123" in html and "…0456" in html
     assert "+13125550123" not in html and "Jane Secret" not in html and portout.id not in html
     assert "<a " not in html  # nothing else reachable from it
-    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "same-origin"
 
     answered = public.post(path, {"answer": "no"})
     assert answered.status_code == 200 and 'data-answered="no"' in answered.content.decode()

@@ -122,8 +122,9 @@ def _rate_limited(request: HtmxHttpRequest) -> bool:
 
 def _public(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
     response = render(request, "portouts/confirmation_public.html", context, status=status)
+    # The site's Referrer-Policy (same-origin) keeps the link's token from other sites;
+    # "no-referrer" would make browsers send `Origin: null`, which the CSRF check refuses.
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
