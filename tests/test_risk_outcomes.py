@@ -127,3 +127,27 @@ def test_watch_list_and_expected_edits_in_the_admin_reassess_pending(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client_user.post(f"/admin/portouts/watchentry/{entry.pk}/delete/", {"post": "yes"})
     assert RiskFlagKind.WATCHLIST not in kinds(portout.id)
+
+
+def test_the_page_with_flags_a_confirmation_and_an_outcome_has_a_fixed_query_count(
+    reviewer_client, reviewer, make_portout, django_assert_max_num_queries
+):
+    from portouts.models import ConfirmationRequest
+    from portouts.risk.engine import risk_assess
+
+    portout = make_portout(status="ported", phone_numbers=[f"+1312555{i:04d}" for i in range(12)])
+    now = timezone.now()
+    for n in range(3):
+        ConfirmationRequest.objects.create(
+            token_id=f"t{n}",
+            portout=portout,
+            email="a@example.com",
+            sent_by=reviewer,
+            answer_by=now,
+            expires_at=now + timedelta(hours=1),
+        )
+    PortOutOutcome.objects.create(portout=portout, label="fraud", labelled_by=reviewer)
+    risk_assess(portout_ids=[portout.id])
+    with django_assert_max_num_queries(23):  # 17 before risk: +4 panel, +1 timeline, +1 version
+        page = reviewer_client.get(f"/portouts/{portout.id}/")
+    assert 'data-flag="many_numbers"' in page.content.decode()
