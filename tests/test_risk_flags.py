@@ -244,8 +244,11 @@ def test_the_score_is_stored_and_orders_the_queue(make_portout, viewer_client, f
     assess(calm, risky)
     assert RiskAssessment.objects.get(portout=risky).score == 35
     # Both overdue (same section): the riskier first, though created later.
-    queue = viewer_client.get("/").context["queue"]
+    response = viewer_client.get("/")
+    queue = response.context["queue"]
     assert [p.id for p, _d in queue][:2] == [risky.id, calm.id]
+    html = response.content.decode()
+    assert ">risk 35</span>" in html and ">risk 20</span>" in html  # calm: SPID S1 is new
 
 
 def test_flags_are_rewritten_only_when_they_change(make_portout):
