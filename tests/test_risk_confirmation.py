@@ -81,6 +81,16 @@ def test_answer_no_raises_the_highest_flag_and_lands_in_the_timeline(
     assert 'data-flag="confirmed_no"' in detail
 
 
+def test_a_double_submit_sends_one_e_mail(reviewer_client, smtp_server, portout):
+    form = {"email": "jane@example.com", "answer_within": "2", "idempotency_key": "k" * 32}
+    for _ in range(2):
+        assert (
+            reviewer_client.post(f"/portouts/{portout.id}/confirmation/", form).status_code == 302
+        )
+    assert smtp_server.received.wait(5)
+    assert ConfirmationRequest.objects.count() == 1 and len(smtp_server.messages) == 1
+
+
 def test_answer_yes(reviewer_client, smtp_server, portout):
     send(reviewer_client, portout)
     Client().post(link_in(smtp_server), {"answer": "yes"})

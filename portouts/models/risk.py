@@ -120,6 +120,9 @@ class ConfirmationRequest(models.Model):
     expires_at = models.DateTimeField(help_text="The port-out's deadline: the link dies then")
     answer = models.CharField(max_length=8, choices=ConfirmationAnswer.choices, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="The send form's key"
+    )
 
     class Meta:
         ordering = ["-sent_at"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core import signing
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -50,14 +51,24 @@ def confirmation_token(request: ConfirmationRequest) -> str:
 
 
 def confirmation_send(
-    *, user: Any, portout_id: str, email: str, answer_within: timedelta, base_url: str
+    *,
+    user: Any,
+    portout_id: str,
+    email: str,
+    answer_within: timedelta,
+    base_url: str,
+    idempotency_key: str = "",
 ) -> SendResult:
     """E-mail the end user a link asking whether they requested this transfer.
 
     Refused once the port-out is no longer pending or its deadline has passed. The row is
     written first and removed if the mail server refuses the message, so no link exists
-    that was never sent.
+    that was never sent; a second submit of the same form (its idempotency key) sends
+    nothing.
     """
+    key = idempotency_key or None
+    if key and ConfirmationRequest.objects.filter(idempotency_key=key).exists():
+        return SendResult(True, "This confirmation request was already sent.")
     portout = PortOut.objects.filter(id=portout_id).defer("raw").first()
     if portout is None or portout.status != PortOutStatus.PENDING:
         return SendResult(False, "Only a pending port-out can be confirmed with the end user.")
@@ -65,14 +76,19 @@ def confirmation_send(
     due_at = deadline_for(portout, now=now).due_at
     if due_at is None or due_at <= now:
         return SendResult(False, "The response window has ended: a link would expire at once.")
-    request = ConfirmationRequest.objects.create(
-        token_id=secrets.token_urlsafe(24),
-        portout=portout,
-        email=email,
-        sent_by=user,
-        answer_by=min(now + answer_within, due_at),
-        expires_at=due_at,
-    )
+    try:
+        with transaction.atomic():
+            request = ConfirmationRequest.objects.create(
+                token_id=secrets.token_urlsafe(24),
+                portout=portout,
+                email=email,
+                sent_by=user,
+                answer_by=min(now + answer_within, due_at),
+                expires_at=due_at,
+                idempotency_key=key,
+            )
+    except IntegrityError:  # the same form, submitted twice at once: the other one sends
+        return SendResult(True, "This confirmation request was already sent.")
     link = base_url.rstrip("/") + reverse(
         "portouts:confirmation_answer", args=[confirmation_token(request)]
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 
 from portouts.choices import CONFIRMATION_ANSWER_WITHIN_HOURS, ConfirmationAnswer, OutcomeLabel
+from portouts.forms import IdempotencyKeyField
 
 
 class ConfirmationForm(forms.Form):
@@ -17,6 +18,8 @@ class ConfirmationForm(forms.Form):
     answer_within = forms.TypedChoiceField(
         choices=[(h, f"{h} h") for h in CONFIRMATION_ANSWER_WITHIN_HOURS], coerce=int, initial=2
     )
+    #: a double submit sends one e-mail
+    idempotency_key = IdempotencyKeyField()
 
     def answer_window(self) -> timedelta:
         return timedelta(hours=self.cleaned_data["answer_within"])

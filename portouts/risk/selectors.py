@@ -3,6 +3,7 @@ outcome; its confirmation entries for the timeline; the queue's risk ordering.""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +84,7 @@ def risk_panel(*, portout: PortOut) -> dict[str, Any]:
         "confirmation": _confirmation(latest, now),
         "can_confirm": portout.status == PortOutStatus.PENDING,
         "answer_within_hours": CONFIRMATION_ANSWER_WITHIN_HOURS,
+        "idempotency_key": uuid.uuid4().hex,
         "can_label": portout.status != PortOutStatus.PENDING,
         "outcome": outcome.label if outcome else "",
         "outcome_label": outcome.get_label_display() if outcome else "",

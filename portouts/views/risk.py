@@ -64,6 +64,7 @@ def confirmation_send(request: HtmxHttpRequest, portout_id: str) -> HttpResponse
         email=form.cleaned_data["email"],
         answer_within=form.answer_window(),
         base_url=request.build_absolute_uri("/"),
+        idempotency_key=form.cleaned_data["idempotency_key"],
     )
     (messages.success if result.ok else messages.error)(request, result.message)
     return _back(portout_id, "confirmation")
