@@ -35,6 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--traffic-seed", type=int, default=None, help="random seed for --traffic")
     add("--report-delay", type=float, default=3.0, help="seconds until a report completes")
     add("--reject-delay", type=float, default=30.0, help="seconds rejected-pending -> rejected")
+    add(
+        "--authorize-after-hours",
+        type=float,
+        default=24.0,
+        help="hours after which Telnyx authorizes a pending port-out nobody answered (24)",
+    )
+    add(
+        "--write-customers",
+        default=None,
+        metavar="PATH",
+        help="write the seeded customers as CSV to PATH and exit (same --seed and "
+        "--random-seed give the same customers as the serving run)",
+    )
     add("--webhook-attempts", type=int, default=4, help="delivery attempts per event")
     add("--webhook-backoff", type=float, default=0.5, help="first retry delay in seconds")
     faults = parser.add_argument_group("fault injection")
@@ -62,6 +75,7 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
         traffic_seed=options["traffic_seed"],
         report_delay=options["report_delay"],
         reject_delay=options["reject_delay"],
+        authorize_after_hours=options["authorize_after_hours"],
         webhook_max_attempts=options["webhook_attempts"],
         webhook_backoff=options["webhook_backoff"],
         latency_ms=options["latency_ms"],
@@ -76,10 +90,16 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
 
 
 def run(options: dict[str, Any], out: Writer) -> None:
-    """Seed, start, print where it listens and the webhook public key, serve until Ctrl-C."""
+    """Seed, start, print where it listens and the webhook public key, serve until Ctrl-C
+    (or, with --write-customers, write the customers CSV and return)."""
     started = time.perf_counter()
     server = build_server(options)
     seeded = time.perf_counter() - started
+    if options.get("write_customers"):
+        rows = server.write_customers(options["write_customers"])
+        out.write(f"Wrote {rows} customers to {options['write_customers']}\n")
+        out.flush()
+        return
     base_url = server.start()
     key = server.public_key_b64
     if options.get("public_key_file"):

@@ -124,6 +124,8 @@ class PortOut:
     ported_out_ts: float | None = None
     rejection_codes: tuple[int, ...] = (1001, 1002)
     attempted_pin: str = "0000"
+    #: when Telnyx authorizes it if nobody answers (pending only; not on the wire)
+    authorize_ts: float | None = None
     version: int = 0
     json_cache: bytes | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CODES", "SandboxError", "error_body"]
+__all__ = ["CODES", "MethodNotAllowed", "SandboxError", "error_body"]
 
 #: code -> (HTTP status, title)
 CODES: dict[str, tuple[int, str]] = {
@@ -24,6 +24,7 @@ CODES: dict[str, tuple[int, str]] = {
     "10007": (500, "Unexpected error"),
     "10038": (503, "Service unavailable"),
     "10040": (405, "Method not allowed"),
+    "10041": (400, "Malformed request"),
 }
 
 
@@ -57,6 +58,14 @@ class SandboxError(Exception):
             error["source"] = {"parameter": self.parameter}
         error["meta"] = {"retryable": self.status in (429, 500, 502, 503, 504)}
         return error
+
+
+class MethodNotAllowed(SandboxError):
+    """405: the path exists but does not take this method; `allowed` are the ones it does."""
+
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        super().__init__("10040", f"{method} is not allowed on {path}.")
+        self.allowed = sorted(set(allowed) | ({"HEAD"} if "GET" in allowed else set()))
 
 
 def error_body(*errors: SandboxError) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import random
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from .customers import CustomerBook, dress
 from .entities import (
     REJECTION_CATALOG,
     STATUSES,
@@ -36,262 +37,39 @@ from .entities import (
     normalize_number,
     to_ts,
 )
+from .numbers import Inventory
 from .pdf import simple_pdf
+from .scenarios import SCENARIO_COUNT, scenario_histories
+from .vocabulary import (
+    CA_CARRIERS,
+    CA_LOCATIONS,
+    REASONS,
+    STAFF_COMMENTS,
+    STREET_KINDS,
+    STREETS,
+    TEAM_USERS,
+    US_CARRIERS,
+    US_LOCATIONS,
+    USER_COMMENTS,
+    VENDORS,
+    D,
+    Gen,
+    H,
+    end_user,
+    person,
+    postal,
+    random_numbers,
+)
 
-__all__ = ["random_portout", "seed_state"]
+__all__ = [
+    "FIELD_ALIASES",
+    "pending_created",
+    "random_portout",
+    "seed_state",
+    "status_events",
+    "wrong_pin",
+]
 
-H = 3600.0
-D = 86400.0
-
-US_LOCATIONS = [
-    ("Chicago", "IL", "606", ("312", "773", "872")),
-    ("New York", "NY", "100", ("212", "646", "917")),
-    ("Brooklyn", "NY", "112", ("718", "347")),
-    ("Los Angeles", "CA", "900", ("213", "310", "323")),
-    ("San Francisco", "CA", "941", ("415", "628")),
-    ("Austin", "TX", "787", ("512", "737")),
-    ("Dallas", "TX", "752", ("214", "469", "972")),
-    ("Houston", "TX", "770", ("713", "281", "832")),
-    ("Denver", "CO", "802", ("303", "720")),
-    ("Seattle", "WA", "981", ("206",)),
-    ("Atlanta", "GA", "303", ("404", "470", "678")),
-    ("Miami", "FL", "331", ("305", "786")),
-    ("Boston", "MA", "021", ("617", "857")),
-    ("Phoenix", "AZ", "850", ("602", "480")),
-    ("Portland", "OR", "972", ("503", "971")),
-    ("Nashville", "TN", "372", ("615", "629")),
-    ("Raleigh", "NC", "276", ("919", "984")),
-    ("Minneapolis", "MN", "554", ("612",)),
-]
-CA_LOCATIONS = [
-    ("Toronto", "ON", "M5V", ("416", "647", "437")),
-    ("Ottawa", "ON", "K1P", ("613", "343")),
-    ("Montreal", "QC", "H3B", ("514", "438")),
-    ("Vancouver", "BC", "V6B", ("604", "778")),
-    ("Calgary", "AB", "T2P", ("403", "587")),
-    ("Edmonton", "AB", "T5J", ("780",)),
-    ("Winnipeg", "MB", "R3C", ("204",)),
-]
-US_CARRIERS = [
-    ("T-Mobile", "6529", "TMO"),
-    ("Verizon Wireless", "6006", "VZW"),
-    ("AT&T Mobility", "6214", "ATT"),
-    ("Bandwidth.com", "979E", "BWC"),
-    ("Lumen", "8826", "LMN"),
-    ("Comcast Business", "7510", "CMB"),
-]
-CA_CARRIERS = [
-    ("Rogers", "8821", "RGR"),
-    ("Bell Canada", "8051", "BEL"),
-    ("Telus", "8340", "TLS"),
-    ("Videotron", "8860", "VDT"),
-]
-FIRST = [
-    "James",
-    "Mary",
-    "Robert",
-    "Patricia",
-    "John",
-    "Jennifer",
-    "Michael",
-    "Linda",
-    "David",
-    "Elizabeth",
-    "William",
-    "Barbara",
-    "Richard",
-    "Susan",
-    "Joseph",
-    "Jessica",
-    "Thomas",
-    "Sarah",
-    "Charles",
-    "Karen",
-    "Daniel",
-    "Nancy",
-    "Matthew",
-    "Lisa",
-    "Anthony",
-    "Betty",
-    "Mark",
-    "Sandra",
-    "Priya",
-    "Wei",
-    "Mohammed",
-    "Sofia",
-    "Chloe",
-    "Lucas",
-    "Olivia",
-    "Noah",
-    "Emma",
-    "Liam",
-    "Amelie",
-    "Etienne",
-    "Isabelle",
-    "Gabriel",
-    "Mei",
-    "Arjun",
-    "Fatima",
-    "Diego",
-    "Ana",
-    "Hiroshi",
-]
-LAST = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Tremblay",
-    "Gagnon",
-    "Roy",
-    "Cote",
-    "Bouchard",
-    "Gauthier",
-    "Morin",
-    "Lavoie",
-    "Fortin",
-    "Nguyen",
-    "Patel",
-    "Chen",
-    "Kim",
-]
-BUSINESS_WORDS = [
-    "Acme",
-    "Summit",
-    "Harbor",
-    "Pioneer",
-    "Maple",
-    "Cedar",
-    "Granite",
-    "Northstar",
-    "Bluebird",
-    "Lakeside",
-    "Riverside",
-    "Evergreen",
-    "Keystone",
-    "Liberty",
-    "Beacon",
-    "Sterling",
-    "Redwood",
-    "Prairie",
-    "Coastal",
-    "Horizon",
-    "Union",
-    "Metro",
-]
-BUSINESS_KINDS = (
-    "Dental",
-    "Plumbing",
-    "Law Group",
-    "Veterinary Clinic",
-    "Realty",
-    "Logistics",
-    "Bakery",
-    "Auto Repair",
-    "Family Medicine",
-    "Accounting",
-    "Fitness",
-    "Insurance Agency",
-    "Hardware",
-    "Roofing",
-)
-BUSINESS_SUFFIX = ("LLC", "Inc.", "Co.", "Ltd.", "Group", "")
-STREETS = [
-    "Main",
-    "Oak",
-    "Maple",
-    "Cedar",
-    "Pine",
-    "Elm",
-    "Washington",
-    "Lake",
-    "Hill",
-    "Park",
-    "Sunset",
-    "Highland",
-    "Church",
-    "Mill",
-    "River",
-    "Spring",
-    "Ridge",
-    "Forest",
-    "Market",
-    "King",
-    "Queen",
-    "Wellington",
-    "Yonge",
-    "Bloor",
-    "Sherbrooke",
-]
-STREET_KINDS = ("St", "Ave", "Blvd", "Rd", "Dr", "Ln", "Way", "Pl")
-STAFF_COMMENTS = (
-    "Gaining carrier confirmed the end user supplied the account PIN.",
-    "Please review the attached LOA and authorize or reject within 24 hours.",
-    "The gaining carrier has requested an earlier FOC date.",
-    "Porting Ops reviewed the rejection reason and sent it back to the carrier.",
-    "Reminder: this order will be auto-authorized if no decision is made.",
-    "The carrier re-submitted the request with a corrected service address.",
-    "We received a supplemental LSR from the gaining carrier.",
-    "Customer service record was sent to the gaining carrier.",
-)
-USER_COMMENTS = (
-    "Checking with the account owner before we authorize.",
-    "The subscriber name on the LSR does not match our records.",
-    "Customer confirmed they requested this port. OK to proceed.",
-    "Account is under a port-out freeze until the contract ends.",
-    "Can you share the LOA signed by the end user?",
-    "These numbers belong to a sub-account; verifying with the reseller.",
-    "Authorized after speaking with the customer.",
-)
-TEAM_USERS = (
-    "3b5d1f2e-8c34-4c8e-9a51-6f0e2c9d7a10",
-    "9f2c6a71-2d4b-4e0f-8b3a-1c7e5d9a4b22",
-    "c41e8b09-7a6d-4f35-b2e8-0d9f3a6c5e31",
-)
-VENDORS = (
-    "0e66ed3b-37e6-4fed-93d6-a30ce2493661",
-    "5d8a3c21-94e7-4b1f-8c62-7e0a9f4d3b18",
-)
-REASONS = {
-    1001: (
-        "Customer says they did not request this port.",
-        "Numbers are part of an active contract with early termination terms.",
-        "End user is disputing ownership of the numbers.",
-    ),
-    1008: ("Only some of the account's numbers were included; partial ports are blocked.",),
-}
 EXTRA_CODES = tuple(c for c in REJECTION_CATALOG if c not in (1001, 1002))
 CODE_SETS = [
     tuple(sorted((1001, 1002, *combo)))
@@ -317,78 +95,7 @@ STATUS_CHANGED, NEW_COMMENT, FOC_CHANGED = (
 _default_rng = random.Random()
 
 
-class _Gen:
-    """Thin, fast wrappers over one `random.Random` (choice/randint are ~10x slower)."""
-
-    __slots__ = ("_hex", "_pos", "bits", "r", "rng")
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.r = rng.random
-        self.bits = rng.getrandbits
-        self._hex = ""
-        self._pos = 0
-
-    def pick(self, seq: Any) -> Any:
-        return seq[int(self.r() * len(seq))]
-
-    def between(self, low: float, high: float) -> float:
-        return low + (high - low) * self.r()
-
-    def int(self, low: int, high: int) -> int:
-        return low + int(self.r() * (high - low + 1))
-
-    def uuid(self) -> str:
-        """A random version-4 UUID string; random hex is drawn in 64 KiB batches."""
-        o = self._pos
-        if o >= len(self._hex):
-            self._hex = self.rng.randbytes(16 * 2048).hex()
-            o = 0
-        self._pos = o + 32
-        h = self._hex[o : o + 32]
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
-def _person(g: _Gen) -> str:
-    return f"{g.pick(FIRST)} {g.pick(LAST)}"
-
-
-def _end_user(g: _Gen) -> str:
-    if g.r() < 0.55:
-        suffix = g.pick(BUSINESS_SUFFIX)
-        name = f"{g.pick(BUSINESS_WORDS)} {g.pick(BUSINESS_KINDS)}"
-        return f"{name} {suffix}".strip()
-    return _person(g)
-
-
-def _numbers(g: _Gen, area_codes: tuple[str, ...]) -> list[str]:
-    r = g.r()
-    if r < 0.70:
-        count = 1
-    elif r < 0.90:
-        count = g.int(2, 5)
-    elif r < 0.98:
-        count = g.int(6, 20)
-    else:
-        count = g.int(21, 50)
-    npa = g.pick(area_codes)
-    nxx = g.int(201, 998)
-    if nxx % 100 == 11 or nxx == 555:
-        nxx += 1
-    start = g.int(0, 9999 - count)
-    return [f"+1{npa}{nxx}{line:04d}" for line in range(start, start + count)]
-
-
-def _postal(g: _Gen, country: str, prefix: str) -> str:
-    if country == "US":
-        return f"{prefix}{g.int(0, 99):02d}"
-    return f"{prefix} {g.int(1, 9)}{g.pick('ABCEGHJKLMNPRSTVWXYZ')}{g.int(1, 9)}"
-
-
-def _base_portout(g: _Gen, created: float, country: str | None, support_key: str) -> PortOut:
+def _base_portout(g: Gen, created: float, country: str | None, support_key: str) -> PortOut:
     country = country or ("CA" if g.r() < 0.18 else "US")
     if country == "CA":
         city, region, prefix, area_codes = g.pick(CA_LOCATIONS)
@@ -399,14 +106,14 @@ def _base_portout(g: _Gen, created: float, country: str | None, support_key: str
     requested = created + g.between(3, 10) * D
     return PortOut(
         g.uuid(),
-        _numbers(g, area_codes),
-        _person(g),
+        random_numbers(g, area_codes),
+        person(g),
         carrier,
         spid,
-        _end_user(g),
+        end_user(g),
         city,
         region,
-        _postal(g, country, prefix),
+        postal(g, country, prefix),
         f"{g.int(1, 9899)} {g.pick(STREETS)} {g.pick(STREET_KINDS)}",
         f"{pon_prefix}{g.int(10_000_000, 99_999_999)}",
         support_key,
@@ -416,19 +123,19 @@ def _base_portout(g: _Gen, created: float, country: str | None, support_key: str
         requested,
         requested,
         country_code=country,
-        customer_reference=f"acct-{g.int(1000, 1299)}",
         vendor=g.pick(VENDORS),
         rejection_codes=g.pick(CODE_SETS),
         attempted_pin=f"{g.int(0, 9999):04d}",
     )
 
 
-_ALIASES = {
+FIELD_ALIASES = {
     "created_at": "created_ts",
     "updated_at": "updated_ts",
     "foc_date": "foc_ts",
     "requested_foc_date": "requested_foc_ts",
     "ported_out_at": "ported_out_ts",
+    "authorize_at": "authorize_ts",
 }
 
 
@@ -443,9 +150,9 @@ def random_portout(
 
     Overrides use PortOut field names; `created_at`, `foc_date`, `requested_foc_date` and
     `ported_out_at` are accepted as datetimes or ISO strings."""
-    overrides = {_ALIASES.get(k, k): v for k, v in (overrides or {}).items()}
+    overrides = {FIELD_ALIASES.get(k, k): v for k, v in (overrides or {}).items()}
     country = overrides.pop("country_code", None)
-    po = _base_portout(_Gen(rng or _default_rng), now, country, support_key)
+    po = _base_portout(Gen(rng or _default_rng), now, country, support_key)
     for name, value in overrides.items():
         if name not in PortOut.__dataclass_fields__ or name in ("json_cache", "version"):
             raise TypeError(f"unknown port-out field {name!r}")
@@ -463,7 +170,7 @@ def random_portout(
     return po
 
 
-def _rejection(g: _Gen, po: PortOut) -> tuple[int, str]:
+def _rejection(g: Gen, po: PortOut) -> tuple[int, str]:
     code = g.pick(po.rejection_codes)
     texts = REASONS.get(code)
     reason = g.pick(texts) if texts else REJECTION_CATALOG[code][0]
@@ -507,6 +214,7 @@ class SeedTarget(Protocol):
     imports only the entities."""
 
     reject_delay: float
+    authorize_after: float
 
     def clear(self) -> None: ...
 
@@ -514,23 +222,38 @@ class SeedTarget(Protocol):
 
     def next_support_key(self) -> str: ...
 
-    def load(self, histories: Iterable[PortoutHistory]) -> None: ...
+    def load(self, histories: Iterable[PortoutHistory], inventory: Inventory) -> None: ...
+
+
+#: below this many port-outs the evidence scenarios are left out (they take 11)
+SCENARIO_MINIMUM = 30
 
 
 def seed_state(state: SeedTarget, count: int, seed: int = 1) -> None:
-    """Replace the state's data with `count` port-outs and their full history.
+    """Replace the state's data with `count` port-outs, their full history and the
+    customers and numbers they name (the evidence scenarios among them, from 30 on).
 
     The cyclic GC is paused while loading (hundreds of thousands of small objects would
     trigger repeated full collections) and large loads are frozen out of later scans."""
-    g = _Gen(random.Random(seed))
+    g = Gen(random.Random(seed))
     state.clear()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         now = state.now()
-        state.load(
-            _seed_one(g, now, state.next_support_key(), state.reject_delay) for _ in range(count)
-        )
+        inventory = Inventory()
+        book = CustomerBook(g, inventory, now)
+        window = state.authorize_after
+        with_scenarios = count >= SCENARIO_MINIMUM
+        random_count = count - SCENARIO_COUNT if with_scenarios else count
+        histories = [
+            _seed_one(g, book, now, state.next_support_key(), state.reject_delay, window)
+            for _ in range(random_count)
+        ]
+        if with_scenarios:
+            histories += scenario_histories(g, book, now, window, _Builder(g, state))
+        book.finish(extra=count // 10 + 5)
+        state.load(histories, inventory)
     finally:
         if was_enabled:
             gc.enable()
@@ -538,7 +261,7 @@ def seed_state(state: SeedTarget, count: int, seed: int = 1) -> None:
         gc.freeze()
 
 
-def _status(g: _Gen) -> str:
+def _status(g: Gen) -> str:
     r = g.r() * _STATUS_CUM[-1]
     for status, bound in zip(_STATUS_POPULATION, _STATUS_CUM, strict=True):
         if r < bound:
@@ -546,8 +269,24 @@ def _status(g: _Gen) -> str:
     return _STATUS_POPULATION[-1]
 
 
+def pending_created(g: Gen, now: float, window: float) -> tuple[float, float]:
+    """(created, authorize_at) of a pending port-out: a few due within 4 h, most in their
+    window, a few past it. Telnyx answers within 24-48 h; those past the account's window
+    are the ones on the longer end, authorized by Telnyx within the next hours."""
+    r = g.r()
+    if r < 0.12:
+        left = min(g.between(0.25, 4) * H, 0.9 * window)
+    elif r < 0.88:
+        left = g.between(min(4 * H, 0.5 * window), 0.97 * window)
+    else:
+        created = now - window - g.between(0.5, 20) * H
+        return created, now + g.between(0.25, 6) * H
+    created = now - (window - left)
+    return created, created + window
+
+
 def _timeline(
-    g: _Gen, status: str, now: float
+    g: Gen, status: str, now: float, window: float
 ) -> tuple[float, float, list[tuple[float, str]], float | None]:
     """(created, foc, [(time, status) after creation], ported_out) of a port-out that has
     reached `status` by `now`."""
@@ -555,8 +294,7 @@ def _timeline(
     history: list[tuple[float, str]] = []
     ported_out: float | None = None
     if status == "pending":
-        age = between(0.2, 47) * H if g.r() < 0.8 else between(48, 120) * H
-        created = now - age
+        created, _ = pending_created(g, now, window)
         foc = max(created + between(3, 10) * D, now + between(1, 6) * D)
     elif status == "authorized":
         created = now - between(2, 14) * D
@@ -588,26 +326,34 @@ def _timeline(
     return created, foc, history, ported_out
 
 
-def _seed_one(g: _Gen, now: float, support_key: str, reject_delay: float) -> PortoutHistory:
+def _seed_one(
+    g: Gen, book: CustomerBook, now: float, support_key: str, reject_delay: float, window: float
+) -> PortoutHistory:
     status = _status(g)
-    created, foc, history, ported_out = _timeline(g, status, now)
-    po = _base_portout(g, created, None, support_key)
+    created, foc, history, ported_out = _timeline(g, status, now, window)
+    customer, numbers = book.numbers_for(status)
+    po = _base_portout(g, created, customer.country, support_key)
+    dress(po, customer, numbers, g)
     pid = po.id
     po.status = status
     po.foc_ts = po.requested_foc_ts = foc
     po.ported_out_ts = ported_out
-    if status in ("rejected-pending", "rejected"):
+    if status == "rejected" and customer.pin is not None and g.r() < 0.5:
+        # Telnyx refused a wrong PIN on its own, at once
+        po.attempted_pin = wrong_pin(g, customer.pin)
+        po.rejection_code, po.reason = 1002, REJECTION_CATALOG[1002][0]
+        history = [(created + 0.001, "rejected")]
+    elif status in ("rejected-pending", "rejected"):
         po.rejection_code, po.reason = _rejection(g, po)
     elif status in ("authorized", "ported"):
         if g.r() < 0.3:
             po.reason = "Verified with the account owner."
         po.host_messaging = g.r() < 0.15
     po.updated_ts = history[-1][0] if history else created
+    if status == "pending":
+        po.authorize_ts = max(created + window, now + 0.25 * H)
 
-    events = [Event(g.uuid(), STATUS_CHANGED, pid, created, "pending")]
-    for at, new_status in history:
-        reason = po.reason if new_status in ("rejected-pending", "rejected") else None
-        events.append(Event(g.uuid(), STATUS_CHANGED, pid, at, new_status, reason))
+    events = status_events(g, po, history)
     if status in ("pending", "authorized", "rejected-pending") and g.r() < 0.15:
         at = g.between(created, now)
         if status == "authorized":
@@ -618,15 +364,50 @@ def _seed_one(g: _Gen, now: float, support_key: str, reject_delay: float) -> Por
         po.updated_ts = max(po.updated_ts, at)
     comments = _comments(g, po, now, events) if g.r() < 0.4 else []
     documents = _documents(g, po, now) if g.r() < 0.12 else []
+    book.settle(po)
     due: float | None = None
     if status == "authorized":
         due = po.foc_ts
     elif status == "rejected-pending":
         due = now + g.between(0.1, 1.0) * reject_delay
+    elif status == "pending":
+        due = po.authorize_ts
     return PortoutHistory(po, events, comments, documents, due)
 
 
-def _comments(g: _Gen, po: PortOut, now: float, events: list[Event]) -> list[Comment]:
+class _Builder:
+    """Port-outs and events for the scenarios (scenarios.Builder)."""
+
+    def __init__(self, g: Gen, state: SeedTarget) -> None:
+        self.g = g
+        self.state = state
+
+    def portout(self, created: float, country: str) -> PortOut:
+        return _base_portout(self.g, created, country, self.state.next_support_key())
+
+    def events(self, po: PortOut, history: list[tuple[float, str]]) -> list[Event]:
+        return status_events(self.g, po, history)
+
+    def wrong_pin(self, pin: str) -> str:
+        return wrong_pin(self.g, pin)
+
+
+def status_events(g: Gen, po: PortOut, history: list[tuple[float, str]]) -> list[Event]:
+    """The creation event and one status event per step of `history`."""
+    events = [Event(g.uuid(), STATUS_CHANGED, po.id, po.created_ts, "pending")]
+    for at, new_status in history:
+        reason = po.reason if new_status in ("rejected-pending", "rejected") else None
+        events.append(Event(g.uuid(), STATUS_CHANGED, po.id, at, new_status, reason))
+    return events
+
+
+def wrong_pin(g: Gen, pin: str) -> str:
+    """A PIN that is not `pin`."""
+    guess = f"{g.int(0, 9999):04d}"
+    return guess if guess != pin else f"{(int(pin) + 1) % 10000:04d}"
+
+
+def _comments(g: Gen, po: PortOut, now: float, events: list[Event]) -> list[Comment]:
     """1 to 4 comments from both sides since creation, each with its event in `events`."""
     comments: list[Comment] = []
     for _ in range(g.int(1, 4)):
@@ -650,7 +431,7 @@ def _comments(g: _Gen, po: PortOut, now: float, events: list[Event]) -> list[Com
     return comments
 
 
-def _documents(g: _Gen, po: PortOut, now: float) -> list[tuple[SupportingDocument, Document]]:
+def _documents(g: Gen, po: PortOut, now: float) -> list[tuple[SupportingDocument, Document]]:
     """An LOA, sometimes with an invoice, attached since creation (PDFs rendered lazily)."""
     attached: list[tuple[SupportingDocument, Document]] = []
     for kind in ("loa", "invoice")[: g.int(1, 2)]:

@@ -23,10 +23,12 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .customers import write_customers_csv
 from .entities import (
     ACCOUNT_USER_ID,
     EVENT_TYPES,
@@ -35,9 +37,10 @@ from .entities import (
     STATUSES,
     dumps,
 )
-from .errors import SandboxError, error_body
+from .errors import MethodNotAllowed, SandboxError, error_body
 from .faults import FAULT_OPTIONS, FaultInjector
 from .filters import PortoutFilter
+from .numbers import number_filter
 from .params import Query
 from .seed import lsr_pdf, seed_state
 from .state import SandboxState
@@ -106,6 +109,8 @@ def _list(items: list[bytes], meta: dict[str, int] | None) -> Response:
 
 
 def _error(err: SandboxError, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(err, MethodNotAllowed):
+        headers = {**(headers or {}), "Allow": ", ".join(err.allowed)}
     return Response(err.status, dumps(error_body(err)), headers=headers)
 
 
@@ -146,7 +151,8 @@ class Request:
 
 class SandboxServer:
     """A local Telnyx port-out API. All options can also be changed on the live object:
-    `webhook_url`, `faults.configure(...)`, `state.reject_delay`, `state.report_delay`."""
+    `webhook_url`, `faults.configure(...)`, `state.reject_delay`, `state.report_delay`,
+    `state.authorize_after` (seconds; `authorize_after_hours` sets it at construction)."""
 
     def __init__(
         self,
@@ -160,6 +166,7 @@ class SandboxServer:
         private_key_b64: str | None = None,
         report_delay: float = 3.0,
         reject_delay: float = 30.0,
+        authorize_after_hours: float = 24.0,
         traffic_interval: float | None = None,
         traffic_seed: int | None = None,
         webhook_max_attempts: int = 4,
@@ -184,7 +191,11 @@ class SandboxServer:
         self.public_url = public_url
         self.tick_interval = tick_interval
         self.warm = warm_cache
-        self.state = SandboxState(reject_delay=reject_delay, report_delay=report_delay)
+        self.state = SandboxState(
+            reject_delay=reject_delay,
+            report_delay=report_delay,
+            authorize_after=authorize_after_hours * 3600.0,
+        )
         self.faults = FaultInjector(**fault_options)
         self.webhooks = WebhookDispatcher(
             self.state,
@@ -303,6 +314,11 @@ class SandboxServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def write_customers(self, path: str) -> int:
+        """Write the seeded customers as the CSV the dashboard's demo imports; returns the
+        number of rows."""
+        return write_customers_csv(self.state.customers(), path)
+
     def reset(self, *, seed_count: int | None = None, seed: int | None = None) -> None:
         """Fresh seeded data, no faults, no webhook URL, empty logs (used between tests)."""
         self.faults.reset()
@@ -359,22 +375,28 @@ class SandboxServer:
             ("GET", rf"/documents/{seg}", self.get_document),
             ("GET", rf"/documents/{seg}/download", self.download_document),
             ("GET", rf"/documents/{seg}/download_link", self.document_download_link),
+            ("GET", r"/phone_numbers", self.list_phone_numbers),
+            ("GET", rf"/phone_numbers/{seg}", self.get_phone_number),
         ]
         return [(method, re.compile(pattern + "/?"), fn) for method, pattern, fn in table]
 
     def dispatch(self, method: str, path: str, query: Query, headers: Any, body: bytes) -> Response:
-        allowed = False
+        """The handler of (method, path); HEAD is answered as GET without the body. A path
+        no route takes is a 404, a method the path does not take a 405 naming the ones it
+        does (in an `Allow` header too), both in Telnyx's error shape."""
+        wanted = "GET" if method == "HEAD" else method
+        allowed: list[str] = []
         for route_method, pattern, fn in self._routes:
             match = pattern.fullmatch(path)
             if match is None:
                 continue
-            if route_method != method:
-                allowed = True
+            if route_method != wanted:
+                allowed.append(route_method)
                 continue
             params = {k: unquote(v) for k, v in match.groupdict().items()}
             return fn(Request(method, path, query, headers, body, params))
         if allowed:
-            raise SandboxError("10040", f"{method} is not allowed on {path}.")
+            raise MethodNotAllowed(method, "/v2" + path, allowed)
         raise SandboxError("10005", f"No route for {method} /v2{path}.")
 
     def authenticate(self, headers: Any) -> None:
@@ -534,6 +556,19 @@ class SandboxServer:
     def get_report(self, req: Request) -> Response:
         return _data(self.state.get_report(req.params["id"]).to_dict())
 
+    # ------------------------------------------------------------------ phone numbers
+
+    def list_phone_numbers(self, req: Request) -> Response:
+        flt = number_filter(req.query)
+        page, size = req.query.page()
+        items, meta = self.state.list_phone_numbers(flt, page, size)
+        return _list(items, meta)
+
+    def get_phone_number(self, req: Request) -> Response:
+        with self.state.lock:
+            number = self.state.get_phone_number(req.params["id"])
+            return Response(200, b'{"data":' + number.json() + b"}")
+
     # ------------------------------------------------------------------ documents
 
     def create_document(self, req: Request) -> Response:
@@ -617,20 +652,31 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         logger.debug("%s - %s", self.address_string(), format % args)
 
-    def do_GET(self) -> None:
-        self._handle("GET")
+    def __getattr__(self, name: str) -> Any:
+        """`do_<METHOD>` for every method, so the router answers each one (a 405 or 404
+        in Telnyx's shape) instead of http.server's HTML 501 page."""
+        if name.startswith("do_") and name[3:].isalpha():
+            return lambda: self._handle(name[3:].upper())
+        raise AttributeError(name)
 
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (malformed request line, header too long, ...) in
+        Telnyx's JSON error shape instead of its HTML page."""
+        error = SandboxError(
+            "10041", message or HTTPStatus(code).phrase, status=code, title=HTTPStatus(code).phrase
+        )
+        self.close_connection = True
+        body = dumps(error_body(error))
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -654,6 +700,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if path.startswith("/files/"):
             try:
+                if method not in ("GET", "HEAD"):
+                    raise MethodNotAllowed(method, path, ["GET"])
                 self._send(sandbox.serve_file(path))
             except SandboxError as err:
                 self._send(_error(err))

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from . import reports, workflow
+from .customers import dress_new_portout
 from .documents import check_attachments, json_upload, new_document
 from .entities import (
     ACCOUNT_USER_ID,
@@ -47,6 +48,9 @@ from .entities import (
 from .errors import SandboxError
 from .filters import PortoutFilter, event_keys, page_desc, page_meta, portout_keys
 from .indexes import Key, Records
+from .numbers import Customer, Inventory, NumberFilter, PhoneNumber
+from .scenarios import BOUNCE_COMMENT
+from .seed import FIELD_ALIASES as _FIELD_ALIASES
 from .seed import random_portout
 
 # The names tests and callers have always imported from here.
@@ -78,11 +82,14 @@ class SandboxState:
         clock: Callable[[], float] = time.time,
         reject_delay: float = 30.0,
         report_delay: float = 3.0,
+        authorize_after: float = 24 * 3600.0,
         public_root: str = "http://127.0.0.1",
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.reject_delay = reject_delay
+        #: seconds after which Telnyx authorizes a pending port-out nobody answered
+        self.authorize_after = authorize_after
         self.report_delay = report_delay
         self._public_root = public_root
         self.listeners: list[Listener] = []
@@ -93,12 +100,16 @@ class SandboxState:
     def clear(self) -> None:
         with self.lock:
             self._records = Records()
+            self._inventory = Inventory()
             self._scheduler = workflow.Scheduler()
             self._support_counter = 0
 
-    def load(self, histories: Iterable[PortoutHistory]) -> None:
-        """Add seeded port-outs with their history in bulk; no events are emitted."""
+    def load(self, histories: Iterable[PortoutHistory], inventory: Inventory | None = None) -> None:
+        """Add seeded port-outs with their history (and the numbers they name) in bulk; no
+        events are emitted."""
         with self.lock:
+            if inventory is not None:
+                self._inventory = inventory
             records = self._records
             due: list[tuple[PortOut, float]] = []
             for history in histories:
@@ -163,6 +174,11 @@ class SandboxState:
     @property
     def reports(self) -> dict[str, Report]:
         return self._records.reports
+
+    @property
+    def inventory(self) -> Inventory:
+        """The account's numbers and customers (numbers.py)."""
+        return self._inventory
 
     @property
     def _by_status(self) -> dict[str, list[Key]]:
@@ -291,10 +307,36 @@ class SandboxState:
             po = random_portout(
                 rng, now=now, support_key=self.next_support_key(), overrides=overrides
             )
+            keep = {_FIELD_ALIASES.get(name, name) for name in overrides}
+            dress_new_portout(self._inventory, po, rng, keep)
+            if po.authorize_ts is None:
+                po.authorize_ts = po.created_ts + self.authorize_after
+            self._inventory.adopt(po, now)
             self._records.add_portout(po)
             self.record_event("portout.status_changed", po, at=po.created_ts, status=po.status)
+            if po.status == "pending" and self._inventory.pin_refused(po):
+                # Telnyx refuses a wrong PIN on PIN-protected numbers by itself, at once
+                po.rejection_code, po.reason = 1002, REJECTION_CATALOG[1002][0]
+                self._transition(po, "rejected", po.created_ts + 0.001)
+                return po
+            self._follow_numbers(po, po.created_ts)
             self._schedule_follow_up(po, now)
             return po
+
+    def bounce_rejection(self, portout_id: str, *, why: str | None = None) -> PortOut:
+        """Porting Ops found a rejection's reason invalid: back to pending (a new window),
+        with a Telnyx staff comment saying so."""
+        with self.lock:
+            po = self.get_portout(portout_id)
+            if po.status != "rejected-pending":
+                raise SandboxError("10015", f"Port-out is {po.status}, not rejected-pending.")
+            self._bounce(po, self.now(), why)
+            return po
+
+    def _bounce(self, po: PortOut, at: float, why: str | None) -> None:
+        self._transition(po, "pending", at)
+        body = BOUNCE_COMMENT if why is None else f"{BOUNCE_COMMENT} ({why})"
+        self.add_comment(po.id, body, at=at + 0.001)
 
     def update_status(
         self,
@@ -334,8 +376,19 @@ class SandboxState:
         now = self.now() if at is None else at
         self._records.move_status(po, status)
         reason = workflow.enter_status(po, status, now)
+        if status == "pending":
+            po.authorize_ts = now + self.authorize_after
         self.record_event("portout.status_changed", po, at=now, status=status, reason=reason)
+        self._follow_numbers(po, now)
         self._schedule_follow_up(po, now)
+
+    def _follow_numbers(self, po: PortOut, at: float) -> None:
+        """The numbers' status follows the port-outs that name them."""
+        records = self._records
+        holders = [
+            records.portouts[pid] for n in po.phone_numbers for pid in records.ids_by_phone(n)
+        ]
+        self._inventory.follow(po, at, holders)
 
     def _schedule_follow_up(self, po: PortOut, now: float) -> None:
         when = workflow.follow_up(po, now, self.reject_delay)
@@ -462,6 +515,25 @@ class SandboxState:
             customer_reference=reference,
         )
 
+    # ------------------------------------------------------------------ phone numbers
+
+    def list_phone_numbers(
+        self, flt: NumberFilter, page: int, size: int
+    ) -> tuple[list[bytes], dict[str, int]]:
+        with self.lock:
+            self.advance()
+            return self._inventory.page(flt, page, size)
+
+    def get_phone_number(self, number_id: str) -> PhoneNumber:
+        with self.lock:
+            self.advance()
+            return self._inventory.get(number_id)
+
+    def customers(self) -> list[Customer]:
+        """The customers who own numbers, in reference order (the customers CSV)."""
+        with self.lock:
+            return sorted(self._inventory.customers.values(), key=lambda c: c.reference)
+
     # ------------------------------------------------------------------ reports
 
     def create_report(self, body: Mapping[str, Any]) -> Report:
@@ -529,6 +601,11 @@ class SandboxState:
         change = workflow.due_change(po, kind, version, due, now)
         if change is None:
             return False
+        if change[0] == "rejected":
+            why = workflow.rejection_invalid(po, self._inventory.pin_matched(po))
+            if why is not None:
+                self._bounce(po, change[1], why)
+                return True
         self._transition(po, *change)
         return True
 

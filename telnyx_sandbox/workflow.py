@@ -2,8 +2,10 @@
 
 The rules are functions of a port-out (they check, and write its fields); `SandboxState`
 applies them, re-files the port-out in the indexes and records the event. The scheduler
-keeps the changes Telnyx makes on its own once a time passes: an authorized port-out
-ports on its FOC date, a rejected-pending one is rejected after the review delay.
+keeps the changes Telnyx makes on its own once a time passes: a pending port-out nobody
+answered is authorized when its window passes, an authorized one ports on its FOC date,
+a rejected-pending one is rejected after the review delay (or sent back to pending when
+Porting Ops finds the reason invalid, `rejection_invalid`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "due_change",
     "enter_status",
     "follow_up",
+    "rejection_invalid",
     "rejection_options",
 ]
 
@@ -34,7 +37,7 @@ API_STATUSES = ("authorized", "rejected-pending")
 
 #: transitions made by Telnyx, the carriers or Porting Ops (not the API user)
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "pending": ("authorized", "rejected-pending", "canceled"),
+    "pending": ("authorized", "rejected-pending", "rejected", "canceled"),
     "authorized": ("ported", "canceled"),
     "rejected-pending": ("rejected", "pending"),
     "ported": (),
@@ -43,14 +46,15 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 #: the change the scheduler makes to a port-out left in this status
-_SCHEDULED_KIND = {"authorized": "port", "rejected-pending": "reject"}
+_SCHEDULED_KIND = {"pending": "authorize", "authorized": "port", "rejected-pending": "reject"}
 
 
 class Scheduler:
     """Changes that fall due at a time: a heap of (when, seq, kind, id, version).
 
-    `kind` is "port", "reject" or "report"; `version` is the port-out's version when the
-    entry was made, so a rejection the port-out has since left is not applied."""
+    `kind` is "authorize", "port", "reject" or "report"; `version` is the port-out's
+    version when the entry was made, so a change the port-out has since left is not
+    applied."""
 
     def __init__(self) -> None:
         self._due: list[tuple[float, int, str, str, int]] = []
@@ -80,7 +84,11 @@ class Scheduler:
 
 
 def follow_up(po: PortOut, now: float, reject_delay: float) -> float | None:
-    """When the scheduler will change `po` on its own after it entered its status `now`."""
+    """When the scheduler will change `po` on its own after it entered its status `now`:
+    Telnyx authorizes a pending port-out nobody answered, ports an authorized one on its
+    FOC date, settles a rejection after the review delay."""
+    if po.status == "pending":
+        return po.authorize_ts
     if po.status == "authorized":
         return po.foc_ts
     if po.status == "rejected-pending":
@@ -92,6 +100,8 @@ def due_change(
     po: PortOut, kind: str, version: int, due: float, now: float
 ) -> tuple[str, float] | None:
     """(status, at) a fallen-due entry moves `po` to, None when `po` moved on since."""
+    if kind == "authorize" and po.status == "pending" and po.version == version:
+        return "authorized", max(due, po.updated_ts)
     if kind == "reject" and po.status == "rejected-pending" and po.version == version:
         return "rejected", max(due, po.updated_ts)
     if kind == "port" and po.status == "authorized" and po.foc_ts <= now:
@@ -110,6 +120,14 @@ def enter_status(po: PortOut, status: str, at: float) -> str | None:
         po.rejection_code = None
     po.json_cache = None
     return po.reason if status in ("rejected-pending", "rejected") else None
+
+
+def rejection_invalid(po: PortOut, pin_matched: bool) -> str | None:
+    """Why Porting Ops sends a rejection back to pending, or None when it stands: an
+    "Invalid PIN" rejection of numbers whose PIN the gaining carrier gave right."""
+    if po.rejection_code == 1002 and pin_matched:
+        return "the PIN the gaining carrier gave matches the numbers' port-out PIN"
+    return None
 
 
 def check_transition(po: PortOut, status: str) -> None:

@@ -6,7 +6,11 @@
   `change_foc_date`, `advance`, ...), `faults` (`configure(...)`, `queue("429", ...)`,
   `counts`), `webhook_url`, `webhooks` (`deliveries`, `wait_idle()`), `requests` log.
   Reports complete on the next request (report_delay 0); rejected-pending stays until
-  `state.advance(now=...)` passes the one-hour review delay.
+  `state.advance(now=...)` passes the one-hour review delay. A pending port-out is
+  authorized by Telnyx 24 h after creation (`state.authorize_after`): one created with
+  `created_at` in the past is authorized on the next tick unless `authorize_at=` (a
+  datetime) is given too. `state.inventory` holds the numbers and customers;
+  `state.bounce_rejection(id)` sends a rejection back to pending.
 - `sandbox_settings`: Django settings pointed at the sandbox (TELNYX_API_BASE_URL,
   TELNYX_API_KEY, TELNYX_PUBLIC_KEY) with the shared Telnyx client cache cleared.
 - `webhook_receiver`: a loopback HTTP endpoint recording deliveries; set `.statuses` to
