@@ -97,6 +97,24 @@ def test_every_synced_port_out_is_assessed(synced):
     assert RiskAssessment.objects.count() == PortOut.objects.count() > 0
 
 
+def test_a_full_sync_reassesses_pending_port_outs_against_their_whole_history(sandbox):
+    """Listing pages come newest first: a request stored before its history (here: an older
+    request to the same SPID, on a later page) is assessed again at the end of the run."""
+    from portouts.telnyx import TelnyxClient
+
+    old = sandbox.state.create_portout(spid="5150", created_at=timezone.now() - timedelta(days=60))
+    new = sandbox.state.create_portout(spid="5150")
+    with TelnyxClient("KEYsandbox_test_key", base_url=sandbox.base_url, page_size=7) as small:
+        sync.run_full_sync(client=small)
+
+    def new_carrier(portout_id: str) -> str:
+        flag = RiskFlag.objects.filter(portout_id=portout_id, kind=RiskFlagKind.NEW_CARRIER)
+        return flag.first().sentence if flag.exists() else ""
+
+    assert "SPID 5150" in new_carrier(old.id)
+    assert "SPID" not in new_carrier(new.id)  # flagged while page 1 was stored, then cleared
+
+
 def test_watch_list_and_expected_edits_in_the_admin_reassess_pending(
     admin_client_user, make_portout, django_capture_on_commit_callbacks
 ):
