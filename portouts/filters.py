@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus
-from portouts.ids import is_telnyx_id
+from portouts.ids import is_portout_reference, is_telnyx_id
 from portouts.models import PortOut, PortOutEvent, PortOutNumber
 
 PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
@@ -115,6 +115,32 @@ class TelnyxIdField(forms.CharField):
 
 class TelnyxIdFilter(django_filters.CharFilter):
     field_class = TelnyxIdField
+
+
+class PortOutReferenceField(forms.CharField):
+    """A port-out's support key (PO_779658) or its Telnyx id."""
+
+    def clean(self, value: Any) -> str:
+        value = (super().clean(value) or "").strip()
+        if value and not is_portout_reference(value):
+            raise ValidationError(
+                "Enter a support key (PO_779658) or a port-out id as Telnyx shows it.",
+                code="invalid_id",
+            )
+        return value
+
+
+class PortOutReferenceFilter(django_filters.CharFilter):
+    """Rows of one port-out, named by support key or id (`PortOutQuerySet.by_reference`);
+    rows of an id the cache does not hold (yet) still match it."""
+
+    field_class = PortOutReferenceField
+
+    def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
+        if not value:
+            return qs
+        ids = PortOut.objects.by_reference(value).values("id")
+        return qs.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__in": ids}))
 
 
 class PhoneNumberFilter(django_filters.CharFilter):
@@ -249,7 +275,7 @@ class PortOutEventFilter(django_filters.FilterSet):
     created_to = DayFilter(
         method=on_or_before, field_name="created_at", label="To", widget=_date_widget()
     )
-    portout = TelnyxIdFilter(field_name="portout_id", lookup_expr="exact", label="Port-out id")
+    portout = PortOutReferenceFilter(field_name="portout_id", label="Port-out (support key or id)")
 
     class Meta:
         model = PortOutEvent

@@ -154,6 +154,9 @@ class DocumentUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff"}),
     )
     idempotency_key = IdempotencyKeyField()
+    #: Rendered on the file input, so the browser refuses a larger file before sending it.
+    max_bytes = MAX_DOCUMENT_BYTES
+    too_large_message = TOO_LARGE_MESSAGE
 
     def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
         """`too_large`: the upload handler stopped reading the file past the limit."""

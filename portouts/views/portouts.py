@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from portouts import selectors
+from portouts import selectors, timeline
 from portouts.choices import LIST_COLUMNS
 from portouts.downloads import DocumentUnavailable, supporting_document_open
 from portouts.filters import PortOutFilter
@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 #: Filters shown in the first row of the list's form; the rest fold under "More filters".
 PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
 STATUS_HEADER = "X-Portout-Status"
+#: Timeline entries shown before "Show all": the latest turns, few enough to keep the
+#: timeline on the first screen of a port-out's page.
+TIMELINE_FIRST = 5
 
 
 def can_review(request: HtmxHttpRequest) -> bool:
@@ -184,10 +187,14 @@ def detail_context(
     if codes is None:
         codes = rules.eligible_codes(portout_id=portout.id)
     version = selectors.portout_version(portout_id=portout.id)
+    history = timeline.portout_history(portout=portout)
     context: dict[str, Any] = {
         "portout": portout,
         "deadline": selectors.deadline_for(portout),
-        "timeline": selectors.portout_timeline(portout_id=portout.id),
+        "timeline": history.entries[:TIMELINE_FIRST],
+        "timeline_more": history.entries[TIMELINE_FIRST:],
+        "timeline_count": len(history.entries),
+        "attempted_pin": history.attempted_pin,
         "documents": selectors.portout_documents(portout_id=portout.id),
         "risk": risk_panel(portout=portout),
         "codes": codes,
