@@ -155,6 +155,7 @@ class ListRow(TypedDict):
     """One row of the list, every cell already a string (a plain dict: the template
     engine looks dict keys up first, which keeps 250 rows cheap to render)."""
 
+    id: str
     url: str
     status_label: str
     status_tone: str
@@ -202,6 +203,7 @@ def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
                 "created": created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
                 "created_iso": created.isoformat() if created else "",
                 "key": p.support_key or p.id,
+                "id": p.id,
             }
         )
     return rows

@@ -361,6 +361,13 @@ def _entries(
     return items
 
 
+def _alert_entries(portout_id: str) -> list[TimelineEntry]:
+    """Alerts sent about the port-out ("Alerted #porting on Slack, 2h"): one query."""
+    from portouts.alerts.selectors import alert_timeline_items
+
+    return alert_timeline_items(portout_id)
+
+
 def portout_history(*, portout: PortOut) -> PortoutHistory:
     """The timeline of one port-out, newest first, in four queries whatever its length
     (five when it was rejected: the codes' names), the end user's confirmation included."""
@@ -375,7 +382,7 @@ def portout_history(*, portout: PortOut) -> PortoutHistory:
         TimelineEntry(kind="confirmation", portout_id=portout.id, **c)
         for c in confirmation_timeline(portout_id=portout.id)
     ]
-    entries.sort(key=lambda i: i.sort_key, reverse=True)
+    entries = sorted(entries + _alert_entries(portout.id), key=lambda i: i.sort_key, reverse=True)
     status_events = sorted(
         (e for e in events if e.event_type == EventType.STATUS_CHANGED), key=_time_order
     )

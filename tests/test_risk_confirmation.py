@@ -39,9 +39,8 @@ def send(client, portout, email="jane@example.com", hours="2"):
     )
 
 
-def link_in(smtp_server) -> str:
-    assert smtp_server.received.wait(5)
-    body = smtp_server.messages[-1].get_payload(decode=True).decode()
+def link_in(mailbox) -> str:
+    body = mailbox.mails()[-1].get_payload(decode=True).decode()
     return re.search(r"http://testserver(/confirm/[^/\s]+/)", body).group(1)
 
 
@@ -50,14 +49,14 @@ def flag_kinds(portout) -> set[str]:
 
 
 def test_answer_no_raises_the_highest_flag_and_lands_in_the_timeline(
-    reviewer_client, smtp_server, portout
+    reviewer_client, mailbox, portout
 ):
     response = send(reviewer_client, portout)
     assert response.status_code == 302
-    message = smtp_server.messages[0]
+    message = mailbox.mails()[0]
     assert message["To"] == "jane@example.com"
     assert "Gaining Wireless" in message.get_payload(decode=True).decode()
-    path = link_in(smtp_server)
+    path = link_in(mailbox)
 
     public = Client()  # no sign-in
     page = public.get(path)
@@ -81,27 +80,27 @@ def test_answer_no_raises_the_highest_flag_and_lands_in_the_timeline(
     assert 'data-flag="confirmed_no"' in detail
 
 
-def test_a_double_submit_sends_one_e_mail(reviewer_client, smtp_server, portout):
+def test_a_double_submit_sends_one_e_mail(reviewer_client, mailbox, portout):
     form = {"email": "jane@example.com", "answer_within": "2", "idempotency_key": "k" * 32}
     for _ in range(2):
         assert (
             reviewer_client.post(f"/portouts/{portout.id}/confirmation/", form).status_code == 302
         )
-    assert smtp_server.received.wait(5)
-    assert ConfirmationRequest.objects.count() == 1 and len(smtp_server.messages) == 1
+    mailbox.wait_for(1)
+    assert ConfirmationRequest.objects.count() == 1 and len(mailbox.messages) == 1
 
 
-def test_answer_yes(reviewer_client, smtp_server, portout):
+def test_answer_yes(reviewer_client, mailbox, portout):
     send(reviewer_client, portout)
-    Client().post(link_in(smtp_server), {"answer": "yes"})
+    Client().post(link_in(mailbox), {"answer": "yes"})
     assert ConfirmationRequest.objects.get().answer == "yes"
     assert RiskFlagKind.CONFIRMED_YES in flag_kinds(portout)
     assert RiskFlagKind.CONFIRMED_NO not in flag_kinds(portout)
 
 
-def test_a_link_works_once(reviewer_client, smtp_server, portout):
+def test_a_link_works_once(reviewer_client, mailbox, portout):
     send(reviewer_client, portout)
-    path = link_in(smtp_server)
+    path = link_in(mailbox)
     Client().post(path, {"answer": "yes"})
     again = Client().post(path, {"answer": "no"})
     assert again.status_code == 410
@@ -110,9 +109,9 @@ def test_a_link_works_once(reviewer_client, smtp_server, portout):
     assert Client().get(path).status_code == 410
 
 
-def test_an_expired_link_records_nothing(reviewer_client, smtp_server, portout):
+def test_an_expired_link_records_nothing(reviewer_client, mailbox, portout):
     send(reviewer_client, portout)
-    path = link_in(smtp_server)
+    path = link_in(mailbox)
     with time_machine.travel(timezone.now() + timedelta(hours=23)):
         response = Client().post(path, {"answer": "no"})
     assert response.status_code == 410 and "has expired" in response.content.decode()
@@ -121,10 +120,10 @@ def test_an_expired_link_records_nothing(reviewer_client, smtp_server, portout):
 
 
 def test_tampered_unknown_and_wrong_port_out_links_look_the_same(
-    reviewer_client, smtp_server, portout, make_portout
+    reviewer_client, mailbox, portout, make_portout
 ):
     send(reviewer_client, portout)
-    path = link_in(smtp_server)
+    path = link_in(mailbox)
     token = path.split("/")[2]
     request = ConfirmationRequest.objects.get()
     other = make_portout()
@@ -147,9 +146,9 @@ def test_tampered_unknown_and_wrong_port_out_links_look_the_same(
     assert ConfirmationRequest.objects.get().answered_at is None
 
 
-def test_the_answer_form_needs_its_csrf_token(reviewer_client, smtp_server, portout):
+def test_the_answer_form_needs_its_csrf_token(reviewer_client, mailbox, portout):
     send(reviewer_client, portout)
-    path = link_in(smtp_server)
+    path = link_in(mailbox)
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(path, {"answer": "no"}).status_code == 403
     page = strict.get(path)
@@ -157,17 +156,17 @@ def test_the_answer_form_needs_its_csrf_token(reviewer_client, smtp_server, port
     assert strict.post(path, {"answer": "no", "csrfmiddlewaretoken": csrf}).status_code == 200
 
 
-def test_no_choice_shows_the_question_again(reviewer_client, smtp_server, portout):
+def test_no_choice_shows_the_question_again(reviewer_client, mailbox, portout):
     send(reviewer_client, portout)
-    response = Client().post(link_in(smtp_server), {"answer": "maybe"})
+    response = Client().post(link_in(mailbox), {"answer": "maybe"})
     assert response.status_code == 400 and "Choose Yes or No." in response.content.decode()
     assert ConfirmationRequest.objects.get().answered_at is None
 
 
-def test_the_page_is_rate_limited_per_address(settings, reviewer_client, smtp_server, portout):
+def test_the_page_is_rate_limited_per_address(settings, reviewer_client, mailbox, portout):
     settings.CONFIRMATION_RATE_LIMIT = 3
     send(reviewer_client, portout)
-    path = link_in(smtp_server)
+    path = link_in(mailbox)
     public = Client()
     assert [public.get(path).status_code for _ in range(3)] == [200, 200, 200]
     limited = public.post(path, {"answer": "no"})
@@ -177,16 +176,16 @@ def test_the_page_is_rate_limited_per_address(settings, reviewer_client, smtp_se
     assert other_address.get(path).status_code == 200
 
 
-def test_the_rest_of_the_dashboard_still_needs_sign_in(reviewer_client, smtp_server, portout):
+def test_the_rest_of_the_dashboard_still_needs_sign_in(reviewer_client, mailbox, portout):
     send(reviewer_client, portout)
     public = Client()
-    public.get(link_in(smtp_server))
+    public.get(link_in(mailbox))
     assert public.get(f"/portouts/{portout.id}/").status_code == 302
     assert public.get("/").status_code == 302
 
 
 def test_sending_needs_a_reviewer_a_pending_port_out_and_a_valid_address(
-    viewer_client, reviewer_client, smtp_server, portout, make_portout
+    viewer_client, reviewer_client, mailbox, portout, make_portout
 ):
     assert send(viewer_client, portout).status_code == 403
     bad = send(reviewer_client, portout, email="not-an-address")
@@ -194,7 +193,7 @@ def test_sending_needs_a_reviewer_a_pending_port_out_and_a_valid_address(
     ended = make_portout(status="ported")
     refused = send(reviewer_client, ended)
     assert refused.status_code == 302
-    assert ConfirmationRequest.objects.count() == 0 and not smtp_server.messages
+    assert ConfirmationRequest.objects.count() == 0 and not mailbox.messages
     page = reviewer_client.get(refused["Location"]).content.decode()
     assert "Only a pending port-out can be confirmed" in page
 
@@ -212,7 +211,7 @@ def test_a_refused_e_mail_leaves_no_link(reviewer_client, settings, portout):
     assert ConfirmationRequest.objects.count() == 0
 
 
-def test_no_answer_by_the_chosen_time_is_flagged_by_the_beat(reviewer_client, smtp_server, portout):
+def test_no_answer_by_the_chosen_time_is_flagged_by_the_beat(reviewer_client, mailbox, portout):
     send(reviewer_client, portout, hours="1")
     assert RiskFlagKind.NO_ANSWER not in flag_kinds(portout)
     assert confirmation.confirmations_due() == 0

@@ -1,11 +1,22 @@
 """The port-out app's models, one module per concern.
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
-what the dashboard keeps of its own work; `risk` the flags, watch list, expected
-port-outs, end-user confirmations and outcome labels. Callers import every model from here.
+what the dashboard keeps of its own work; `evidence` the number inventory (Telnyx's, synced)
+and the team's customer records; `metrics` the facts derived for the metrics; `risk` the
+flags, watch list, expected port-outs, end-user confirmations and outcome labels. Callers
+import every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
+from portouts.models.alerts import (
+    AlertChannel,
+    AlertPreference,
+    AlertRoute,
+    AlertRule,
+    Escalation,
+    Notification,
+    PortOutClaim,
+)
 from portouts.models.cache import (
     Comment,
     PortOut,
@@ -15,6 +26,8 @@ from portouts.models.cache import (
     RejectionCode,
     SupportingDocument,
 )
+from portouts.models.evidence import Customer, CustomerNumber, PhoneNumber
+from portouts.models.metrics import PortOutFacts, WeeklySummarySettings
 from portouts.models.records import Report, ReviewAction, SyncRun
 from portouts.models.risk import (
     ConfirmationRequest,
@@ -26,12 +39,23 @@ from portouts.models.risk import (
 )
 
 __all__ = [
+    "AlertChannel",
+    "AlertPreference",
+    "AlertRoute",
+    "AlertRule",
+    "Escalation",
+    "Notification",
+    "PortOutClaim",
     "Comment",
     "ConfirmationRequest",
+    "Customer",
+    "CustomerNumber",
     "EventType",
     "ExpectedPortOut",
+    "PhoneNumber",
     "PortOut",
     "PortOutEvent",
+    "PortOutFacts",
     "PortOutNumber",
     "PortOutOutcome",
     "PortOutQuerySet",
@@ -44,4 +68,5 @@ __all__ = [
     "SupportingDocument",
     "SyncRun",
     "WatchEntry",
+    "WeeklySummarySettings",
 ]

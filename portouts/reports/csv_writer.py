@@ -90,7 +90,7 @@ class CsvLine(Func):
         return fill(self.list_quoted, raw=raw, quoted=quoted, c=c)
 
 
-def _csv_line(values: Iterable[Any]) -> bytes:
+def csv_line(values: Iterable[Any]) -> bytes:
     """One CSV line exactly as csv.writer writes it, in UTF-8."""
     buffer = io.StringIO()
     csv.writer(buffer).writerow(values)
@@ -113,7 +113,7 @@ def write_csv(
     and go straight to the file. `on_progress(rows_done)` is called after every `every`
     rows.
     """
-    out.write(_csv_line(fields))
+    out.write(csv_line(fields))
     columns = export_columns(fields)
     if fast and connections[queryset.db].vendor == "sqlite":
         batches = _write_lines(queryset, columns, out)

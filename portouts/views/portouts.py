@@ -21,13 +21,16 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from portouts import selectors, timeline
 from portouts.choices import LIST_COLUMNS
 from portouts.downloads import DocumentUnavailable, supporting_document_open
+from portouts.evidence.selectors import portout_evidence
 from portouts.filters import PortOutFilter
+from portouts.form_text import labelled_errors
 from portouts.forms import (
     PAGE_SIZES,
     AuthorizeForm,
@@ -141,6 +144,8 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     options = ListOptionsForm(request.GET if request.GET.get("per_page") else None)
     if options.is_bound and not options.is_valid():
         filter_errors["per_page"] = options.errors["per_page"]
+    # Shown under the fields' labels, never their names in the address.
+    filter_error_list = labelled_errors(filterset.form, options) if filter_errors else []
     paginator = selectors.CountCachedPaginator(queryset, options.page_size(), version=version)
     page = paginator.get_page(request.GET.get("page"))
     rows = selectors.list_rows(page.object_list)
@@ -152,6 +157,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "filter_errors": filter_errors,
+        "filter_error_list": filter_error_list,
         "options": options,
         "page": page,
         "rows": rows,
@@ -197,6 +203,8 @@ def detail_context(
         "attempted_pin": history.attempted_pin,
         "documents": selectors.portout_documents(portout_id=portout.id),
         "risk": risk_panel(portout=portout),
+        # Read once, and only by a render that shows the verification panel.
+        "evidence": SimpleLazyObject(lambda: portout_evidence(portout)),
         "codes": codes,
         "can_review": can_review(request),
         "version": version,
