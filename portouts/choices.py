@@ -126,6 +126,11 @@ class RiskFlagKind(models.TextChoices):
     CONFIRMED_NO = "confirmed_no", "End user answered No"
     CONFIRMED_YES = "confirmed_yes", "End user answered Yes"
     NO_ANSWER = "no_answer", "No answer from the end user"
+    CUSTOMER_MISMATCH = "customer_mismatch", "Differs from our customer record"
+    NO_CUSTOMER = "no_customer", "Numbers without a customer record"
+    FROZEN = "frozen", "Customer under a port-out freeze"
+    ALL_NUMBERS = "all_numbers", "All of the customer's numbers leaving"
+    RECENT_NUMBERS = "recent_numbers", "Numbers new to the account"
 
 
 #: The severity of each flag kind, defined once.
@@ -140,6 +145,11 @@ FLAG_SEVERITY: dict[str, str] = {
     RiskFlagKind.CONFIRMED_NO: RiskSeverity.CRITICAL,
     RiskFlagKind.CONFIRMED_YES: RiskSeverity.POSITIVE,
     RiskFlagKind.NO_ANSWER: RiskSeverity.MEDIUM,
+    RiskFlagKind.CUSTOMER_MISMATCH: RiskSeverity.HIGH,
+    RiskFlagKind.NO_CUSTOMER: RiskSeverity.LOW,
+    RiskFlagKind.FROZEN: RiskSeverity.HIGH,
+    RiskFlagKind.ALL_NUMBERS: RiskSeverity.MEDIUM,
+    RiskFlagKind.RECENT_NUMBERS: RiskSeverity.MEDIUM,
 }
 
 
@@ -275,6 +285,7 @@ class AlertKind(models.TextChoices):
     NEW_COMMENT = "new_comment", "New comment from the gaining carrier or Telnyx"
     NEW_DOCUMENT = "new_document", "Document attached by the carrier"
     SYNC_BLIND = "sync_blind", "Sync failing or cache out of date"
+    END_USER_NO = "end_user_no", "End user answered No to the confirmation"
 
 
 class ChannelKind(models.TextChoices):

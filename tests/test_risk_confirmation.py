@@ -11,8 +11,14 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from portouts.choices import RiskFlagKind
-from portouts.models import ConfirmationRequest, RiskFlag
+from portouts.choices import AlertKind, ChannelKind, RiskFlagKind
+from portouts.models import (
+    ConfirmationRequest,
+    Customer,
+    Notification,
+    PhoneNumber,
+    RiskFlag,
+)
 from portouts.risk import confirmation
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +227,58 @@ def test_no_answer_by_the_chosen_time_is_flagged_by_the_beat(reviewer_client, ma
         detail = reviewer_client.get(f"/portouts/{portout.id}/").content.decode()
         assert "No answer by" in detail
         assert confirmation.confirmations_due() == 0  # flagged once
+
+
+def test_the_contact_e_mail_defaults_to_our_customer_record(reviewer_client, portout):
+    Customer.objects.create(
+        account_number="A-1",
+        name="Secret Bakery Ltd",
+        contact_email="owner@bakery.example",
+        customer_reference="bakery",
+    )
+    PhoneNumber.objects.create(
+        number="+13125550123", customer_reference="bakery", synced_at=timezone.now()
+    )
+    html = reviewer_client.get(f"/portouts/{portout.id}/").content.decode()
+    assert 'id="id_confirm_email" maxlength="254" required value="owner@bakery.example"' in html
+    assert "From our customer record of Secret Bakery Ltd." in html
+    # still editable: a typed address that fails is shown back as typed, not replaced
+    bad = send(reviewer_client, portout, email="typo@")
+    assert bad.status_code == 400 and 'value="typo@"' in bad.content.decode()
+
+
+def test_without_a_customer_record_the_contact_e_mail_is_empty(reviewer_client, portout):
+    PhoneNumber.objects.create(number="+13125550123", synced_at=timezone.now())
+    html = reviewer_client.get(f"/portouts/{portout.id}/").content.decode()
+    assert 'id="id_confirm_email" maxlength="254" required value=""' in html
+    assert "data-confirm-email-source" not in html
+
+
+def test_a_no_alerts_the_team_once_and_a_yes_does_not(
+    reviewer_client,
+    mailbox,
+    portout,
+    make_portout,
+    make_channel,
+    make_rule,
+    http_receiver,
+    eager_tasks,
+    django_capture_on_commit_callbacks,
+):
+    hook = make_channel(ChannelKind.JSON, http_receiver.url, name="#porting")
+    make_rule(AlertKind.END_USER_NO, channels=[hook])
+    send(reviewer_client, portout)
+    path = link_in(mailbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(path, {"answer": "no"})
+        Client().post(path, {"answer": "no"})  # the link works once: no second alert
+    http_receiver.wait_for(1)
+    (payload,) = http_receiver.payloads()
+    assert "the end user answered No" in payload["message"]
+    assert Notification.objects.filter(kind=AlertKind.END_USER_NO).count() == 1
+
+    other = make_portout(phone_numbers=["+13125550999"], created_at=timezone.now())
+    send(reviewer_client, other, email="joe@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(link_in(mailbox), {"answer": "yes"})
+    assert Notification.objects.filter(kind=AlertKind.END_USER_NO).count() == 1

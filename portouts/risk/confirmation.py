@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from portouts.alerts.evaluate import alert_end_user_no
 from portouts.choices import ConfirmationAnswer, PortOutStatus, RiskFlagKind
 from portouts.models import ConfirmationRequest, PortOut
 from portouts.risk.engine import risk_assess
@@ -143,11 +144,16 @@ def confirmation_answer(token: str, *, answer: str) -> LinkState:
     state = confirmation_open(token, now=now)
     if state.request is None:
         return state
-    stored = ConfirmationRequest.objects.filter(
-        pk=state.request.pk, answered_at__isnull=True, expires_at__gt=now
-    ).update(answer=answer, answered_at=now)
-    if not stored:  # answered (or expired) between the read and the write
-        return LinkState(None, USED)
+    request = state.request
+    with transaction.atomic():
+        stored = ConfirmationRequest.objects.filter(
+            pk=request.pk, answered_at__isnull=True, expires_at__gt=now
+        ).update(answer=answer, answered_at=now)
+        if not stored:  # answered (or expired) between the read and the write
+            return LinkState(None, USED)
+        if answer == ConfirmationAnswer.NO:
+            occasion = f"confirmation-no:{request.pk}"
+            alert_end_user_no(request.portout, occasion=occasion, answered_at=now)
     risk_assess(portout_ids=[state.request.portout_id], now=now)
     return state
 

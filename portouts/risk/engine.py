@@ -23,6 +23,7 @@ from django.utils import timezone
 from portouts.choices import SEVERITY_POINTS, PortOutStatus
 from portouts.models import PortOut, RiskAssessment, RiskFlag
 from portouts.risk import flags as _flags  # noqa: F401 - registers the flags
+from portouts.risk import inventory_flags as _inventory_flags  # noqa: F401 - registers them
 from portouts.risk.evidence import Evidence
 from portouts.risk.registry import REGISTRY, Flag
 
@@ -38,6 +39,10 @@ FLAG_FIELDS = (
     "end_user_name",
     "authorized_name",
     "service_address",
+    "city",
+    "state",
+    "zip",
+    "country_code",
     "carrier_name",
     "spid",
     "support_key",

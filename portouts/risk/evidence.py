@@ -15,6 +15,8 @@ from django.db.models import Min
 from django.db.models.functions import Lower
 
 from portouts.choices import EventType
+from portouts.evidence.selectors import Evidence as InventoryEvidence
+from portouts.evidence.selectors import portouts_evidence
 from portouts.models import (
     ConfirmationRequest,
     ExpectedPortOut,
@@ -115,3 +117,9 @@ class Evidence:
         ):
             latest[request.portout_id] = request
         return latest
+
+    @cached_property
+    def inventory(self) -> dict[str, InventoryEvidence]:
+        """portout id -> what the verification panel shows (numbers, customers, freeze),
+        for the whole batch in the panel's fixed number of queries."""
+        return portouts_evidence(self.portouts)
