@@ -1,6 +1,8 @@
-"""`portout_evidence`: what the verification panel shows, read from the cache only.
+"""`portout_evidence`: what the verification panel shows, read from the cache only;
+`portouts_evidence` the same for many port-outs at once (the risk flags' batches).
 
-Never a Telnyx call, and a fixed number of queries whatever the number of numbers: the
+Never a Telnyx call, and a fixed number of queries whatever the number of numbers or of
+port-outs: the
 inventory rows, the explicit number links, the customers by reference, the numbers of
 those customers left out of the request, earlier requests for the numbers and the status
 events (six queries; one more, whether the cache holds any inventory, when none of the
