@@ -389,3 +389,6 @@ class CustomerAdmin(ImportExportModelAdmin):  # type: ignore[misc]
 
 # Alerts: channels, rules and the delivery log (registered by their own module).
 import portouts.alerts.admin  # noqa: E402, F401
+
+# The risk models' admin lives with them.
+from portouts.risk import admin as _risk_admin  # noqa: E402, F401

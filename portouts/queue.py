@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from portouts.choices import LIST_FIELDS, PortOutStatus, TimeLeft
 from portouts.models import PortOut
+from portouts.risk.selectors import with_risk
 from portouts.urgency import deadline_at, left_text, time_left_q
 
 #: Rows each section shows; its count links to the list for the rest.
@@ -50,6 +51,7 @@ class QueueRow(TypedDict):
     due_iso: str
     due_title: str
     bucket: str
+    risk_score: int
     vanished: str
 
 
@@ -111,9 +113,13 @@ def queue_state(*, now: datetime) -> dict[TimeLeft, SectionState]:
 
 
 def _ordered(queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
-    """Least time left first; ties (and rows without a creation date) by FOC date."""
-    return queryset.order_by(
-        F("created_at").asc(nulls_last=True), F("foc_date").asc(nulls_last=True), "id"
+    """Within a section, the riskiest first (`risk_score`, by one join), then least time
+    left; ties (and rows without a creation date) by FOC date."""
+    return with_risk(queryset).order_by(  # type: ignore[misc]
+        "-risk_score",
+        F("created_at").asc(nulls_last=True),
+        F("foc_date").asc(nulls_last=True),
+        "id",
     )
 
 
@@ -177,6 +183,7 @@ def queue_rows(portouts: QuerySet[PortOut] | list[PortOut], *, now: datetime) ->
                 "due_iso": due.isoformat() if due else "",
                 "due_title": due.strftime("%Y-%m-%d %H:%M %Z") if due else "",
                 "bucket": deadline.time_left.value,
+                "risk_score": getattr(p, "risk_score", 0),
                 "vanished": p.vanished_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
                 if p.vanished_at
                 else "",

@@ -31,6 +31,7 @@ from portouts.models import (
     ReviewAction,
     SupportingDocument,
 )
+from portouts.risk.selectors import risk_version
 from portouts.urgency import deadline_at, left_text
 from portouts.urgency import deadline_for as deadline_for  # the port-out page's deadline
 
@@ -217,6 +218,7 @@ def portout_version(*, portout_id: str) -> str:
         actions["id"],
         actions["done"],
         desk.desk_version(portout_id=portout_id),
+        risk_version(portout_id=portout_id),
     )
 
 

@@ -17,9 +17,16 @@ from datetime import datetime
 from typing import Any
 
 from portouts import desk
-from portouts.choices import DocumentType, EventType, PortOutStatus, ReviewActionKind
+from portouts.choices import (
+    DocumentType,
+    EventType,
+    OutcomeLabel,
+    PortOutStatus,
+    ReviewActionKind,
+)
 from portouts.choices import event_label as _event_type_label
 from portouts.models import Comment, PortOut, PortOutEvent, RejectionCode, ReviewAction
+from portouts.risk.selectors import confirmation_timeline
 
 #: Authors of a comment, by who wrote it (see `_comment_author`).
 TELNYX_STAFF = "Telnyx staff"
@@ -37,6 +44,7 @@ ACTION_TITLES = {
         "Upload {document} {filename}",
     ),
     ReviewActionKind.REPUBLISH.value: ("Republished an event", "Republish an event"),
+    ReviewActionKind.LABEL.value: ("Outcome labelled: {label}", "Label outcome: {label}"),
 }
 OUTCOME_LABELS = {
     ReviewAction.Outcome.FAILED.value: "Failed",
@@ -48,7 +56,7 @@ OUTCOME_LABELS = {
 class TimelineEntry:
     """One line of a timeline or of the recent activity, every part already in words."""
 
-    kind: str  # "event", "comment", "review", "alert" or "note"
+    kind: str  # "event", "comment", "review", "alert", "note" or "confirmation"
     at: datetime | None
     portout_id: str
     title: str
@@ -279,8 +287,13 @@ def action_title(a: ReviewAction) -> str:
         code=inputs.get("rejection_code", "?"),
         document=document,
         filename=inputs.get("filename", ""),
+        label=_outcome_label(str(inputs.get("label", ""))),
     )
     return title.strip()
+
+
+def _outcome_label(value: str) -> str:
+    return str(OutcomeLabel(value).label) if value in OutcomeLabel.values else value
 
 
 def _action_entry(a: ReviewAction) -> TimelineEntry:
@@ -367,8 +380,8 @@ def _note_entries(portout_id: str) -> list[TimelineEntry]:
 
 def portout_history(*, portout: PortOut) -> PortoutHistory:
     """The timeline of one port-out, newest first, in a fixed number of queries whatever its
-    length: events, comments, actions, alerts and internal notes (one more when it was
-    rejected: the codes' names)."""
+    length: events, comments, actions, alerts, internal notes and the end user's
+    confirmation (one more when it was rejected: the codes' names)."""
     events = list(PortOutEvent.objects.filter(portout_id=portout.id))
     comments = list(Comment.objects.filter(portout_id=portout.id).defer("raw"))
     actions = list(ReviewAction.objects.filter(portout_id=portout.id).select_related("user"))
@@ -376,6 +389,10 @@ def portout_history(*, portout: PortOut) -> PortoutHistory:
     entries = _entries(
         shown_events=events, status_events=events, comments=comments, actions=actions, ctx=ctx
     )
+    entries += [
+        TimelineEntry(kind="confirmation", portout_id=portout.id, **c)
+        for c in confirmation_timeline(portout_id=portout.id)
+    ]
     entries = sorted(
         entries + _alert_entries(portout.id) + _note_entries(portout.id),
         key=lambda i: i.sort_key,

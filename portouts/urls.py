@@ -11,6 +11,7 @@ from portouts.views import metrics as metric_views
 from portouts.views import portouts, queue, webhooks
 from portouts.views import reports as report_views
 from portouts.views import review as review_views
+from portouts.views import risk as risk_views
 from portouts.views import sync as sync_views
 
 app_name = "portouts"
@@ -61,6 +62,19 @@ urlpatterns = [
         desk_views.rejection_withdraw,
         name="rejection_withdraw",
     ),
+    path(
+        "portouts/<telnyx_id:portout_id>/confirmation/",
+        risk_views.confirmation_send,
+        name="confirmation_send",
+    ),
+    path("portouts/<telnyx_id:portout_id>/outcome/", risk_views.outcome_label, name="outcome"),
+    path(
+        "portouts/<telnyx_id:portout_id>/outcome/watch/",
+        risk_views.outcome_watch,
+        name="outcome_watch",
+    ),
+    # The end user's answer page: no sign-in (a signed single-use link), rate-limited.
+    path("confirm/<str:token>/", risk_views.confirmation_answer, name="confirmation_answer"),
     path(
         "portouts/<telnyx_id:portout_id>/documents/<telnyx_id:document_id>/download/",
         portouts.document_download,

@@ -44,6 +44,7 @@ from portouts.forms import (
 )
 from portouts.models import PortOut, PortOutStatus, SupportingDocument
 from portouts.review import approvals, presence, rules
+from portouts.risk.selectors import risk_panel
 from portouts.roles import REQUEST_REPORT_PERMISSION, REVIEW_PERMISSION
 from portouts.views import (
     VERSION_HEADER,
@@ -216,6 +217,7 @@ def detail_context(
         "timeline_count": len(history.entries),
         "attempted_pin": history.attempted_pin,
         "documents": selectors.portout_documents(portout_id=portout.id),
+        "risk": risk_panel(portout=portout),
         # Read once, and only by a render that shows the verification panel.
         "evidence": SimpleLazyObject(lambda: portout_evidence(portout)),
         "codes": codes,
