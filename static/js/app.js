@@ -306,6 +306,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     const elt = event.detail.elt;
     if (event.defaultPrevented || !elt || elt.classList.contains("poller")) return;
+    if (elt.id === "deciding-warning") return; // presence ("deciding") is not an action
     if (!elt.closest("#decision, #comment-form, #upload-form, #note-form")) return;
     document.querySelectorAll("[data-notice], #messages > .message").forEach(function (n) { n.remove(); });
   });
