@@ -135,7 +135,7 @@ def test_the_page_reads_notes_in_a_fixed_number_of_queries(
 #: 26 it makes without notes and the two-person rule (test_timeline's count for a port-out
 #: never rejected), plus the notes' and prepared rejections' share of the version token (2),
 #: the notes for the timeline (1), the waiting rejection (1).
-DETAIL_QUERIES = 30
+DETAIL_QUERIES = 35  # and the risk panel's 5 (tests/test_timeline.py)
 
 
 # -- presence ----------------------------------------------------------------------------

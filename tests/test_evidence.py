@@ -287,13 +287,15 @@ def test_the_panel_says_when_no_inventory_was_synced_yet(db, make_portout, viewe
     assert "Not in our inventory" not in html
 
 
-def test_the_panel_shows_the_evidence_above_the_decision(scenario, viewer_client):
+def test_the_panel_shows_the_evidence_beside_the_decision(scenario, viewer_client):
     portout, earlier = scenario
     response = viewer_client.get(reverse("portouts:detail", args=[portout.id]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.index('id="verification"') < html.index('id="decision"')
-    panel = html[html.index('id="verification"') : html.index('id="decision"')]
+    # In the decision's column, right under it (the whole decision fits the first screen).
+    assert html.index('id="decision"') < html.index('id="verification"')
+    start = html.index('id="verification"')
+    panel = html[start : html.index("</section>", html.index('id="verification-compare"'))]
     assert 'data-pin="matched"' in panel and "4321" in panel
     assert '<tr class="compare-differs" data-field="Authorized by">' in panel
     assert '<tr class="compare-differs" data-field="ZIP">' in panel

@@ -245,8 +245,8 @@ def test_the_score_is_stored_and_orders_the_queue(make_portout, viewer_client, f
     assert RiskAssessment.objects.get(portout=risky).score == 35
     # Both overdue (same section): the riskier first, though created later.
     response = viewer_client.get("/")
-    queue = response.context["queue"]
-    assert [p.id for p, _d in queue][:2] == [risky.id, calm.id]
+    rows = [row["id"] for section in response.context["sections"] for row in section.rows]
+    assert rows[:2] == [risky.id, calm.id]
     html = response.content.decode()
     assert ">risk 35</span>" in html and ">risk 20</span>" in html  # calm: SPID S1 is new
 
