@@ -1,10 +1,10 @@
 """Benchmark: CSV export of 100,000 port-outs, the streaming export beside a naive one.
 
     .venv/bin/python bench/export_csv.py [--rows 100000] [--repeat 3] [--keep]
-        [--postgres postgres://postgres@127.0.0.1:5432/portouts_bench_export]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portouts .venv/bin/python bench/export_csv.py
 
-Builds a throwaway SQLite database (and, with --postgres, a throwaway PostgreSQL
-database of that name: dropped and created again, dropped at the end), inserts the rows,
+Builds a throwaway database (bench/_throwaway_db.py: SQLite, or a PostgreSQL database of
+its own when DATABASE_URL points at one, dropped at the end), inserts the rows,
 then runs each export method in its own subprocess so that peak RSS (resource.getrusage
 ru_maxrss) belongs to that method alone. Each method runs --repeat times; the best and
 the median rate are shown, with the load average before and after (the machine is shared).
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_ROWS_PER_S = 50_000
@@ -56,31 +56,6 @@ def setup_django(database_url: str, var_dir: str) -> None:
     import django
 
     django.setup()
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def recreate_postgres(url: str) -> None:
-    """Drop and create the database named in `url` (connected through "postgres")."""
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    if not name or name in {"postgres", "template0", "template1"}:
-        raise SystemExit(f"--postgres needs a throwaway database name, not {name!r}")
-    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        con.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_postgres(url: str) -> None:
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def build(database_url: str, var_dir: str, rows: int) -> None:
@@ -315,11 +290,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--repeat", type=int, default=3, help="runs per method")
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="also run on PostgreSQL, in this throwaway database (dropped and created)",
-    )
     parser.add_argument("--method", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -330,16 +300,14 @@ def main() -> None:
         print(json.dumps(run_method(args.db, var_dir, args.method, args.out, args.repeat)))
         return
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _throwaway_db import throwaway_database
+
     folder = tempfile.mkdtemp(prefix="bench-export-")
     try:
-        sqlite_url = f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
-        run_database("SQLite", sqlite_url, folder, args)
-        if args.postgres:
-            recreate_postgres(args.postgres)
-            try:
-                run_database("PostgreSQL", args.postgres, folder, args)
-            finally:
-                drop_postgres(args.postgres)
+        with throwaway_database("export", os.environ.get("DATABASE_URL")) as url:
+            label = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+            run_database(label, url, folder, args)
     finally:
         if args.keep:
             print(f"Files kept in {folder}")
