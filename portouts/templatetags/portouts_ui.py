@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django import template
 
 from portouts import choices
+from portouts.rows import duration_text
 
 register = template.Library()
 
@@ -22,19 +23,7 @@ def utc_date(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d")
 
 
-@register.filter
-def duration(value: timedelta | None) -> str:
-    """A compact, readable length of time: "2 d 3 h", "5 h 10 min", "12 min"."""
-    if value is None:
-        return ""
-    minutes = int(abs(value.total_seconds()) // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {mins} min"
-    return f"{mins} min"
+register.filter("duration", duration_text)
 
 
 @register.filter

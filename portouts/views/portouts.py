@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from portouts import selectors
+from portouts import rows, selectors
 from portouts.choices import LIST_COLUMNS
 from portouts.downloads import DocumentUnavailable, supporting_document_open
 from portouts.filters import PortOutFilter
@@ -139,7 +139,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
         filter_errors["per_page"] = options.errors["per_page"]
     paginator = selectors.CountCachedPaginator(queryset, options.page_size(), version=version)
     page = paginator.get_page(request.GET.get("page"))
-    rows = selectors.list_rows(page.object_list)
+    list_rows = rows.list_rows(page.object_list)
 
     more_filters = _filter_fields(filterset.form)
     query = request.GET.copy()
@@ -150,7 +150,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
         "filter_errors": filter_errors,
         "options": options,
         "page": page,
-        "rows": rows,
+        "rows": list_rows,
         "paginator": paginator,
         "columns": _columns(current_o),
         "more_filters": more_filters,

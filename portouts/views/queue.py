@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from portouts import selectors
+from portouts import rows, selectors
 from portouts.views import VERSION_HEADER, HtmxHttpRequest, shows_version
 
 
@@ -23,8 +23,9 @@ def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
     queue = selectors.portout_queue()
     counts = selectors.pending_counts()
     context = {
-        "status_counts": selectors.portout_status_counts(),
+        "status_counts": selectors.portout_status_counts(version=version),
         "queue": queue,
+        "queue_rows": rows.queue_rows(queue),
         "pending_total": counts.pending,
         "overdue_count": counts.overdue,
         "due_soon_count": counts.due_soon,
