@@ -3,6 +3,7 @@ size of the cache (the rows, events, comments and review actions they show grow)
 
 from __future__ import annotations
 
+import gzip
 from datetime import timedelta
 
 import pytest
@@ -70,3 +71,15 @@ def test_pages_run_a_fixed_number_of_queries(
     with django_assert_num_queries(queries):
         response = reviewer_client.get(url)
     assert response.status_code == 200
+
+
+def test_pages_are_compressed_for_browsers_that_accept_gzip(reviewer, reviewer_client):
+    _cache_of(240, reviewer)
+    plain = reviewer_client.get("/")
+    packed = reviewer_client.get("/", headers={"accept-encoding": "gzip"})
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert len(packed.content) * 4 < len(plain.content)
+    assert gzip.decompress(packed.content).decode().count(
+        "data-href="
+    ) == plain.content.decode().count("data-href=")
