@@ -36,14 +36,21 @@ def _admin_url(url: str) -> str:
 
 
 @contextmanager
-def throwaway_database(name: str, server: str | None = None) -> Iterator[str]:
-    """Yield a DATABASE_URL for a new empty database; drop it (or its folder) afterwards."""
+def throwaway_database(
+    name: str, server: str | None = None, *, keep: bool = False
+) -> Iterator[str]:
+    """Yield a DATABASE_URL for a new empty database; drop it (or its folder) afterwards,
+    unless `keep` (then say where it is, for another run to measure on)."""
     if not is_postgres(server):
         folder = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        url = f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
         try:
-            yield f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
+            yield url
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if keep:
+                print(f"database kept: {url}")
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
         return
     import psycopg
 
@@ -53,14 +60,23 @@ def throwaway_database(name: str, server: str | None = None) -> Iterator[str]:
     with psycopg.connect(_admin_url(server), autocommit=True) as con:
         con.execute(f'DROP DATABASE IF EXISTS "{db}"')
         con.execute(f'CREATE DATABASE "{db}"')
+    url = urlunsplit(urlsplit(server)._replace(path=f"/{db}"))
     try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{db}"))
+        yield url
     finally:
-        from django.conf import settings
+        if keep:
+            print(f"database kept: {url}")
+        else:
+            _drop(server, db)
 
-        if settings.configured:  # this process's own connections go first
-            from django.db import connections
 
-            connections.close_all()
-        with psycopg.connect(_admin_url(server), autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+def _drop(server: str, db: str) -> None:
+    import psycopg
+    from django.conf import settings
+
+    if settings.configured:  # this process's own connections go first
+        from django.db import connections
+
+        connections.close_all()
+    with psycopg.connect(_admin_url(server), autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

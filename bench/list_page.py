@@ -174,17 +174,21 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pending", type=int, default=500)
     parser.add_argument("--iterations", type=int, default=60)
+    parser.add_argument("--keep", action="store_true", help="keep the database, print its URL")
+    parser.add_argument("--database", help="measure on a database kept by --keep (no build)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _throwaway_db import throwaway_database
 
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-list-var-") as var_dir,
-        throwaway_database("list", os.environ.get("DATABASE_URL")) as url,
-    ):
-        setup_django(url, var_dir)
-        return run(args)
+    with tempfile.TemporaryDirectory(prefix="bench-list-var-") as var_dir:
+        if args.database:
+            setup_django(args.database, var_dir)
+            return run(args)
+        server = os.environ.get("DATABASE_URL")
+        with throwaway_database("list", server, keep=args.keep) as url:
+            setup_django(url, var_dir)
+            return run(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,7 +206,12 @@ def run(args: argparse.Namespace) -> int:
     setup_test_environment()  # lets the test Client read response.context, as in tests
 
     t0 = time.perf_counter()
-    build(args.rows, args.pending)
+    if args.database:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+    else:
+        build(args.rows, args.pending)
     rows = PortOut.objects.count()
     print(
         f"{connection.vendor}: {rows:,} port-outs ({args.pending} pending) ready in "

@@ -187,9 +187,16 @@ else:
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_DIR = _path("CELERY_BROKER_DIR", VAR_DIR / "broker")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # Beat on several machines: RedBeat keeps the schedule in Redis behind a lock, so one
+    # beat is active and the others wait to take over (after CELERY_REDBEAT_LOCK_TIMEOUT).
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="redbeat:")
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=300)
 else:
     # A real broker with no server to install: kombu's file-system transport.
     CELERY_BROKER_URL = "filesystem://"
@@ -250,15 +257,16 @@ CELERY_BEAT_SCHEDULE["reports-poll-telnyx"] = {
     "task": "portouts.tasks.poll_telnyx_reports_task",
     "schedule": timedelta(seconds=REPORT_POLL_EVERY),
 }
+HOUSEKEEPING_EVERY = env.int("HOUSEKEEPING_EVERY", default=300)
 CELERY_BEAT_SCHEDULE["reports-expire"] = {
     "task": "portouts.tasks.expire_reports_task",
-    "schedule": timedelta(minutes=5),
+    "schedule": timedelta(seconds=HOUSEKEEPING_EVERY),
 }
 # Review actions left "started" for 10 minutes (request killed half-way) are checked
 # against Telnyx and settled.
 CELERY_BEAT_SCHEDULE["review-reconcile"] = {
     "task": "portouts.tasks.reconcile_review_actions_task",
-    "schedule": timedelta(minutes=5),
+    "schedule": timedelta(seconds=HOUSEKEEPING_EVERY),
 }
 
 # --- Telnyx -------------------------------------------------------------------------------
