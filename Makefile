@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PORT ?= 8000
 SANDBOX_PORT ?= 8010
+SMTP_PORT ?= 8025
 export UV_PYTHON_DOWNLOADS := never
 # Local runs: debug settings, SQLite and the file-system Celery broker unless the caller says otherwise.
 export DEBUG ?= 1
@@ -34,8 +35,9 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/python manage.py migrate --no-input -v 0
-	$(BIN)/python manage.py setup_demo --port $(DEMO_PORT) --sandbox-port $(SANDBOX_PORT)
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEMO_PORT=$(DEMO_PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/honcho -f Procfile.demo --env var/demo.env start
+	$(BIN)/python manage.py telnyx_sandbox --seed 500 --write-customers var/demo-customers.csv
+	$(BIN)/python manage.py setup_demo --port $(DEMO_PORT) --sandbox-port $(SANDBOX_PORT) --smtp-port $(SMTP_PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" DEMO_PORT=$(DEMO_PORT) SANDBOX_PORT=$(SANDBOX_PORT) SMTP_PORT=$(SMTP_PORT) $(BIN)/honcho -f Procfile.demo --env var/demo.env start
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -84,11 +84,24 @@ class SignInRequiredMiddleware(LoginRequiredMiddleware):
         return super().handle_no_permission(request, view_func)
 
 
+ADMIN_STAFF_ONLY = "The administration site is for staff. Your account can use the dashboard only."
+
+
+def _refuse_non_staff(request: HttpRequest, url_name: str | None) -> None:
+    """A signed-in user who is not staff gets the 403 page on the admin site, instead of
+    the admin's redirect to its sign-in page (which is ours, and sends a signed-in user
+    back: a redirect loop). Signing out stays open to everyone."""
+    user = request.user
+    if user.is_authenticated and not (user.is_active and user.is_staff) and url_name != "logout":
+        raise PermissionDenied(ADMIN_STAFF_ONLY)
+
+
 class RoleRequiredMiddleware:
-    """Every page of the port-out app needs a role (Viewer or Reviewer), not just a sign-in.
+    """Every page of the port-out app needs a role (Viewer or Reviewer), not just a sign-in;
+    the admin site needs staff (a signed-in non-staff user gets the 403 page there).
 
     Views open to everyone (sign-in, /healthz, the signed webhook) are marked with
-    login_not_required and pass; the admin site has its own staff checks.
+    login_not_required and pass.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -107,6 +120,9 @@ class RoleRequiredMiddleware:
         if not getattr(view_func, "login_required", True):
             return
         match = request.resolver_match
+        if match is not None and match.app_name == "admin":
+            _refuse_non_staff(request, match.url_name)
+            return
         if match is None or match.app_name != "portouts":
             return
         if request.user.is_authenticated and not request.user.has_perm(VIEW_PERMISSION):

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_htmx",
+    "import_export",
     "portouts",
 ]
 # The local Telnyx sandbox (`manage.py telnyx_sandbox`, which `make demo` runs) is a
@@ -230,6 +231,9 @@ if CELERY_SEPARATE_QUEUES:
         "portouts.tasks.export_report_task": {"queue": "exports"},
         "portouts.tasks.poll_telnyx_reports_task": {"queue": "exports"},
         "portouts.tasks.expire_reports_task": {"queue": "exports"},
+        "portouts.tasks.alerts_evaluate_task": {"queue": "notifications"},
+        "portouts.tasks.metrics_weekly_summary_task": {"queue": "notifications"},
+        "portouts.tasks.deliver_notification_task": {"queue": "notifications"},
     }
 SYNC_INCREMENTAL_EVERY = env.int("SYNC_INCREMENTAL_EVERY", default=60)
 # Days of Telnyx events a full sync stores (the port-out timeline shows them)
@@ -284,6 +288,42 @@ REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 # Port-outs with less than this many hours left are highlighted as due soon.
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
 
+# --- Alerts -------------------------------------------------------------------------------
+# Key of the Fernet encryption of channel URLs; by default derived from SECRET_KEY (changing
+# SECRET_KEY then makes stored channel URLs unreadable: set this to keep them).
+ALERTS_ENCRYPTION_KEY = env.str("ALERTS_ENCRYPTION_KEY", default="")
+# Seconds between evaluations of the rules by beat (due soon, overdue, escalations, sync).
+ALERTS_EVALUATE_EVERY = env.int("ALERTS_EVALUATE_EVERY", default=60)
+# Attempts of one notification before it is marked failed; first retry delay (doubling).
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=4)
+ALERTS_RETRY_BACKOFF = env.int("ALERTS_RETRY_BACKOFF", default=30)
+# Seconds a worker holds a notification it is sending, and a channel may take to answer.
+ALERTS_SEND_LEASE = env.int("ALERTS_SEND_LEASE", default=120)
+ALERTS_SEND_TIMEOUT = env.int("ALERTS_SEND_TIMEOUT", default=10)
+# Address of the dashboard, for links in alerts (e.g. https://portouts.example.com).
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Minutes a reviewer's claim ("Take") on a port-out lasts.
+CLAIM_MINUTES = env.int("CLAIM_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {
+    "task": "portouts.tasks.alerts_evaluate_task",
+    "schedule": timedelta(seconds=ALERTS_EVALUATE_EVERY),
+}
+# E-mail (alerts to people and e-mail channels) through Django's SMTP backend (MAILERS).
+MAILERS = {
+    "default": {
+        "BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": env.str("EMAIL_HOST", default="localhost"),
+            "port": env.int("EMAIL_PORT", default=25),
+            "username": env.str("EMAIL_HOST_USER", default=""),
+            "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            "timeout": ALERTS_SEND_TIMEOUT,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portouts@localhost")
+
 # --- Reports ------------------------------------------------------------------------------
 # Days a report and its file are kept (counted from the request).
 REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=7)
@@ -291,6 +331,15 @@ REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=7)
 REPORT_TELNYX_TIMEOUT_MINUTES = env.int("REPORT_TELNYX_TIMEOUT_MINUTES", default=30)
 # A local export that shows no progress for this many minutes is marked failed.
 REPORT_STALE_MINUTES = env.int("REPORT_STALE_MINUTES", default=10)
+
+# --- Metrics --------------------------------------------------------------------
+# The weekly summary is sent on Mondays from this hour (dashboard time zone) for the week
+# before, to the group chosen on the metrics page.
+METRICS_WEEKLY_HOUR = env.int("METRICS_WEEKLY_HOUR", default=7)
+CELERY_BEAT_SCHEDULE["metrics-weekly-summary"] = {
+    "task": "portouts.tasks.metrics_weekly_summary_task",
+    "schedule": crontab(minute=0),
+}
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -341,7 +390,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "forbidden_without_traceback": {"()": "portal.logs.ForbiddenWithoutTraceback"},
+        "mask_urls": {"()": "portouts.alerts.secrets.MaskUrlsFilter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    # Apprise writes channel URLs (webhook secrets) into its debug and info lines: only its
+    # warnings pass, with any URL masked.
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "apprise": {"level": "WARNING", "filters": ["mask_urls"]},
+        "urllib3": {"level": "WARNING", "filters": ["mask_urls"]},
+        "urllib3.connectionpool": {"filters": ["mask_urls"]},
+        # Django's own console handler (DEBUG only) would print every django.* record a
+        # second time beside the root's: each is printed once, by the root.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"filters": ["forbidden_without_traceback"]},
+    },
 }

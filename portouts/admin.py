@@ -3,6 +3,7 @@
 Telnyx owns port-outs, their numbers, comments, documents, rejection codes and events:
 the sync writes them, so the admin only shows them (no add, change or delete). The audit
 trail (review actions) and sync runs are read-only records too; reports may be deleted.
+Customer records are the team's own: edited here and imported from CSV.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportModelAdmin
 
 from portouts import reports
+from portouts.evidence.customers import CustomerResource
 from portouts.models import (
     Comment,
+    Customer,
+    CustomerNumber,
+    PhoneNumber,
     PortOut,
     PortOutEvent,
     PortOutNumber,
@@ -329,3 +335,33 @@ class ReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         for report in queryset:
             reports.report_delete(report=report)
+
+
+# -- the number inventory (Telnyx's, read-only) and the team's customer records ----------
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(ReadOnlyAdmin):
+    list_display = ["number", "status", "customer_reference", "source", "purchased_at", "synced_at"]
+    list_filter = ["status", "source"]
+    search_fields = ["=number", "customer_reference"]
+
+
+class CustomerNumberInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CustomerNumber
+    extra = 1
+
+
+@admin.register(Customer)
+class CustomerAdmin(ImportExportModelAdmin):  # type: ignore[misc]
+    """Edited here; imported from CSV with a preview (the same rules as `import_customers`)."""
+
+    resource_classes = [CustomerResource]
+    list_display = ["name", "account_number", "customer_reference", "city", "portout_freeze_until"]
+    search_fields = ["name", "=account_number", "=customer_reference", "contact_email"]
+    list_filter = ["state"]
+    inlines = [CustomerNumberInline]
+
+
+# Alerts: channels, rules and the delivery log (registered by their own module).
+import portouts.alerts.admin  # noqa: E402, F401

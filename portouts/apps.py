@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class PortoutsConfig(AppConfig):
@@ -8,3 +9,9 @@ class PortoutsConfig(AppConfig):
 
     name = "portouts"
     verbose_name = "Port-outs"
+
+    def ready(self) -> None:
+        from portouts.metrics.aggregates import register_sqlite_functions
+
+        # The metrics aggregate in SQL on SQLite too (PostgreSQL has percentile_cont).
+        connection_created.connect(register_sqlite_functions, dispatch_uid="portouts-percentile")

@@ -1,5 +1,6 @@
 """The dashboard's vocabulary, defined once: port-out statuses (label and badge tone), event
-types, document types, review-action kinds and the columns of the port-out list.
+types, document types, review-action kinds, decision outcomes and the columns of the
+port-out list.
 
 Models, forms, filters, selectors, templates and the admin read these. The Telnyx client
 keeps its own wire literals (it knows no Django) and so does the sandbox (an independent
@@ -80,6 +81,50 @@ class ReviewActionKind(models.TextChoices):
     REPUBLISH = "republish", "Republish event"
 
 
+class PinResult(models.TextChoices):
+    """What the events say of the PIN the gaining carrier gave (rule: `evidence.pin`)."""
+
+    MATCHED = "matched", "PIN given and accepted"
+    WRONG = "wrong", "Wrong PIN: Telnyx rejected the request for its PIN"
+    MISSING = "missing", "No PIN given"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible for PIN protection"
+    UNKNOWN = "unknown", "No status event yet"
+
+
+PIN_TONES = {
+    PinResult.MATCHED: "ok",
+    PinResult.WRONG: "danger",
+    PinResult.MISSING: "warn",
+    PinResult.NOT_ELIGIBLE: "muted",
+    PinResult.UNKNOWN: "muted",
+}
+
+
+class NumberSource(models.TextChoices):
+    """How a number came to the account (`source` of `GET /phone_numbers`)."""
+
+    PURCHASED = "purchased", "Bought"
+    PORTED = "ported", "Ported in"
+
+
+class DecisionOutcome(models.TextChoices):
+    """How a port-out's review ended, for the metrics (`metrics.facts` states the rules)."""
+
+    AUTHORIZED = "authorized", "Authorized"
+    REJECTED = "rejected", "Rejected"
+    CANCELED = "canceled", "Canceled by the carrier"
+    TIMEOUT = "timeout", "Authorized by timeout"
+
+
+class DecidedVia(models.TextChoices):
+    """Who or what decided a port-out: a reviewer here, someone in Telnyx, Telnyx's clock."""
+
+    DASHBOARD = "dashboard", "In the dashboard"
+    TELNYX = "telnyx", "Outside the dashboard"
+    TIMEOUT = "timeout", "Telnyx, at the deadline"
+    CARRIER = "carrier", "The gaining carrier"
+
+
 @dataclass(frozen=True)
 class ListColumn:
     """A column of the port-out list: its key, the `o` value that sorts by it, its header,
@@ -123,3 +168,55 @@ LIST_FIELDS: tuple[str, ...] = (
     "support_key",
     "country_code",
 )
+
+
+# Alerts ----------------------------------------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    """What a rule watches for (portouts.alerts evaluates each)."""
+
+    NEW_PENDING = "new_pending", "New pending port-out"
+    DUE_SOON = "due_soon", "Due soon"
+    OVERDUE = "overdue", "Past the window and still pending"
+    FOC_CHANGED = "foc_changed", "FOC date changed"
+    BACK_TO_PENDING = "back_to_pending", "A rejection came back to pending"
+    NEW_COMMENT = "new_comment", "New comment from the gaining carrier or Telnyx"
+    NEW_DOCUMENT = "new_document", "Document attached by the carrier"
+    SYNC_BLIND = "sync_blind", "Sync failing or cache out of date"
+
+
+class ChannelKind(models.TextChoices):
+    """Where a channel delivers: e-mail through Django's backend, the rest through Apprise."""
+
+    EMAIL = "email", "E-mail"
+    SLACK = "slack", "Slack incoming webhook"
+    TEAMS = "teams", "Microsoft Teams (Workflows webhook)"
+    JSON = "json", "JSON webhook"
+
+
+class RouteRole(models.TextChoices):
+    """Which recipients of a rule a route holds."""
+
+    PRIMARY = "primary", "Recipients"
+    AFTER_HOURS = "after_hours", "After hours (on-call)"
+    TIER = "tier", "Escalation tier"
+
+
+class NotificationState(models.TextChoices):
+    """A notification's delivery: pending (to send, maybe after a backoff), sending (claimed
+    by a worker under a lease), sent, failed (retries exhausted), uncertain (the worker
+    stopped during the send itself: not resent, so never twice)."""
+
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNCERTAIN = "uncertain", "Worker stopped mid-send"
+
+
+class DeliveryMethod(models.TextChoices):
+    """How a notification for a person reaches them (their preference)."""
+
+    EMAIL = "email", "E-mail and the dashboard"
+    DASHBOARD = "dashboard", "The dashboard only"

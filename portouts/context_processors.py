@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from portouts.models import SyncRun
-
-SYNC_KINDS = (SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL)
+from portouts.sync_history import sync_last
 
 
 def sync_status(request: HttpRequest) -> dict[str, object]:
+    """The footer's sync line, from the same selector as the Sync page."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    runs = SyncRun.objects.filter(kind__in=SYNC_KINDS).only(
-        "kind", "status", "started_at", "finished_at", "error", "counts"
-    )
-    last_run = runs.exclude(status=SyncRun.Status.RUNNING).order_by("-started_at").first()
-    last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-started_at").first()
-    return {"last_sync_run": last_run, "last_successful_sync": last_success}
+    last = sync_last()
+    return {"last_sync_run": last.last_run, "last_successful_sync": last.last_success}

@@ -1,4 +1,4 @@
-"""Port-out events: readable payloads for the events page, and republishing with an audit row.
+"""Port-out events: the rows of the events page, and republishing with an audit row.
 
 Events themselves are written only by the sync (from the Events API and webhooks); this
 module reads them and asks Telnyx to deliver one again.
@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from portouts.models import PortOutEvent, ReviewAction
+from portouts.models import PortOut, PortOutEvent, ReviewAction
 from portouts.review.audit import review_action_finish, review_action_start
 from portouts.telnyx import APIError, TelnyxClient, failure_sentence, get_client
 
@@ -42,6 +42,50 @@ def payload_items(payload: Any) -> list[PayloadItem]:
         else:
             items.append(PayloadItem(str(key), str(value)))
     return items
+
+
+#: Payload keys a person reads first, in this order, in the one-line summary.
+SUMMARY_KEYS = ("status", "rejection_reason", "attempted_pin", "comment", "foc_date")
+#: Keys the summary leaves to the full JSON (ids and lists repeat what the row shows).
+UNSUMMARISED = {"id", "portout_id", "user_id", "phone_numbers"}
+
+
+def payload_summary(payload: Any) -> str:
+    """One line: the keys a person reads first, then the other plain values."""
+    if not isinstance(payload, dict):
+        return str(payload)
+    plain = {i.key: i.value for i in payload_items(payload) if not i.structured}
+    first = [k for k in SUMMARY_KEYS if k in plain]
+    rest = [k for k in plain if k not in SUMMARY_KEYS and k not in UNSUMMARISED]
+    return " · ".join(f"{k}: {plain[k]}" for k in first + rest if plain[k] != "—")
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One row of the events page, with the port-out named by its support key."""
+
+    event: PortOutEvent
+    portout_label: str
+    #: True when the cache holds the port-out, so its page can be linked
+    portout_known: bool
+    summary: str
+    payload_json: str
+
+
+def event_rows(events: list[PortOutEvent]) -> list[EventRow]:
+    """The page's rows, their port-outs' support keys read in one query."""
+    ids = {e.portout_id for e in events if e.portout_id}
+    keys = dict(PortOut.objects.filter(id__in=ids).values_list("id", "support_key"))
+    return [
+        EventRow(
+            event=e,
+            portout_label=keys.get(e.portout_id) or e.portout_id,
+            portout_known=e.portout_id in keys,
+            summary=payload_summary(e.payload),
+            payload_json=json.dumps(e.payload, indent=2, default=str, ensure_ascii=False),
+        )
+        for e in events
+    ]
 
 
 @dataclass(frozen=True)

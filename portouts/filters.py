@@ -16,20 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus
-from portouts.ids import is_telnyx_id
+from portouts.forms import DateRangeForm
+from portouts.ids import is_portout_reference, is_telnyx_id
 from portouts.models import PortOut, PortOutEvent, PortOutNumber
+from portouts.phones import PhoneQuery, looks_like_phone, parse_phone
 
-PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
-
-
-def phone_digits(value: str) -> str:
-    """The digits of a phone number typed in any common format ("(312) 555-0100" → "3125550100").
-
-    Stored numbers are E.164 ("+13125550100"), so these digits match them as a substring
-    whether or not the country code was typed.
-    """
-    return re.sub(r"\D", "", value)
 
 
 def _day_start(value: date) -> datetime:
@@ -61,17 +53,11 @@ def on_or_before(queryset: QuerySet[Any], name: str, value: date) -> QuerySet[An
 
 
 class PhoneNumberField(forms.CharField):
-    def clean(self, value: Any) -> str:
+    """A phone number or part of one, read by `portouts.phones.parse_phone`."""
+
+    def clean(self, value: Any) -> PhoneQuery | None:  # type: ignore[override]
         value = super().clean(value)
-        if not value:
-            return ""
-        if not PHONE_CHARS.match(value) or len(phone_digits(value)) < 3:
-            raise ValidationError(
-                "Enter at least 3 digits of a phone number, "
-                "e.g. (312) 555-0100 or +1 312 555 0100.",
-                code="invalid_phone",
-            )
-        return phone_digits(value)
+        return parse_phone(value) if value else None
 
 
 class CountryCodesField(forms.CharField):
@@ -117,6 +103,32 @@ class TelnyxIdFilter(django_filters.CharFilter):
     field_class = TelnyxIdField
 
 
+class PortOutReferenceField(forms.CharField):
+    """A port-out's support key (PO_779658) or its Telnyx id."""
+
+    def clean(self, value: Any) -> str:
+        value = (super().clean(value) or "").strip()
+        if value and not is_portout_reference(value):
+            raise ValidationError(
+                "Enter a support key (PO_779658) or a port-out id as Telnyx shows it.",
+                code="invalid_id",
+            )
+        return value
+
+
+class PortOutReferenceFilter(django_filters.CharFilter):
+    """Rows of one port-out, named by support key or id (`PortOutQuerySet.by_reference`);
+    rows of an id the cache does not hold (yet) still match it."""
+
+    field_class = PortOutReferenceField
+
+    def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
+        if not value:
+            return qs
+        ids = PortOut.objects.by_reference(value).values("id")
+        return qs.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__in": ids}))
+
+
 class PhoneNumberFilter(django_filters.CharFilter):
     field_class = PhoneNumberField
 
@@ -131,6 +143,17 @@ class CountryCodeFilter(django_filters.CharFilter):
 
 def _date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"})
+
+
+class PortOutFilterForm(DateRangeForm):
+    date_ranges = (
+        ("inserted_at_gte", "inserted_at_lte"),
+        ("ported_out_at_gte", "ported_out_at_lte"),
+    )
+
+
+class PortOutEventFilterForm(DateRangeForm):
+    date_ranges = (("created_from", "created_to"),)
 
 
 class PortOutFilter(django_filters.FilterSet):
@@ -181,11 +204,13 @@ class PortOutFilter(django_filters.FilterSet):
     )
     o = django_filters.OrderingFilter(
         fields=tuple((c.sort_field, c.order) for c in LIST_COLUMNS) + EXTRA_ORDERS,
+        field_labels={c.sort_field: c.label for c in LIST_COLUMNS},
         label="Sort by",
     )
 
     class Meta:
         model = PortOut
+        form = PortOutFilterForm
         fields: list[str] = []
 
     # Filter methods ------------------------------------------------------------------
@@ -199,15 +224,14 @@ class PortOutFilter(django_filters.FilterSet):
             | Q(pon__icontains=value)
             | Q(support_key__icontains=value)
         )
-        digits = phone_digits(value)
-        if len(digits) >= 3 and PHONE_CHARS.match(value):
-            match |= Q(id__in=_numbers_containing(digits))
+        if looks_like_phone(value):
+            match |= Q(id__in=_numbers_matching(parse_phone(value)))
         return queryset.filter(match)
 
     def filter_phone_number(
-        self, queryset: QuerySet[PortOut], name: str, value: str
+        self, queryset: QuerySet[PortOut], name: str, value: PhoneQuery | None
     ) -> QuerySet[PortOut]:
-        return queryset.filter(id__in=_numbers_containing(value)) if value else queryset
+        return queryset.filter(id__in=_numbers_matching(value)) if value else queryset
 
     def filter_country_code_in(
         self, queryset: QuerySet[PortOut], name: str, value: list[str]
@@ -231,8 +255,15 @@ class PortOutFilter(django_filters.FilterSet):
         return queryset.order_by(*ordering)
 
 
-def _numbers_containing(digits: str) -> QuerySet[PortOutNumber, Any]:
-    return PortOutNumber.objects.filter(number__contains=digits).values("portout_id")
+def _numbers_matching(phone: PhoneQuery) -> QuerySet[PortOutNumber, Any]:
+    """Port-outs with a number that starts with what was typed ("+1 206"), whose national
+    number starts with it ("(206)"), or that holds its digits anywhere ("555-0100")."""
+    numbers = PortOutNumber.objects
+    if phone.start:
+        return numbers.filter(number__startswith=phone.start).values("portout_id")
+    if phone.national:
+        return numbers.filter(number__regex=phone.national_pattern).values("portout_id")
+    return numbers.filter(number__contains=phone.digits).values("portout_id")
 
 
 class PortOutEventFilter(django_filters.FilterSet):
@@ -249,10 +280,11 @@ class PortOutEventFilter(django_filters.FilterSet):
     created_to = DayFilter(
         method=on_or_before, field_name="created_at", label="To", widget=_date_widget()
     )
-    portout = TelnyxIdFilter(field_name="portout_id", lookup_expr="exact", label="Port-out id")
+    portout = PortOutReferenceFilter(field_name="portout_id", label="Port-out (support key or id)")
 
     class Meta:
         model = PortOutEvent
+        form = PortOutEventFilterForm
         fields: list[str] = []
 
     def filter_queryset(self, queryset: QuerySet[PortOutEvent]) -> QuerySet[PortOutEvent]:

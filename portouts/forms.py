@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from datetime import date
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from portouts.choices import DocumentType, PortOutStatus
 from portouts.documents import ACCEPTED_TYPES_TEXT, SNIFF_BYTES, sniff_document_type
 from portouts.models import RejectionCode
+from portouts.phones import parse_complete_numbers
 from portouts.review import rules
 from portouts.telnyx import MAX_DOCUMENT_BYTES
 
@@ -27,6 +29,27 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 def new_idempotency_key() -> str:
     return uuid.uuid4().hex
+
+
+def reversed_range_message(start_label: str, start: date) -> str:
+    """What a person reads when a range ends before it starts (every form says the same)."""
+    return f"This day is before “{start_label}” ({start:%Y-%m-%d}), so nothing would match."
+
+
+class DateRangeForm(forms.Form):
+    """A form with day ranges: an end before its start is an error on the end field, never
+    a silent empty result. Subclasses list their (start, end) field pairs."""
+
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for start_name, end_name in self.date_ranges:
+            start, end = data.get(start_name), data.get(end_name)
+            if start is not None and end is not None and end < start:
+                label = str(self.fields[start_name].label or start_name)
+                self.add_error(end_name, reversed_range_message(label, start))
+        return data
 
 
 class ListOptionsForm(forms.Form):
@@ -154,6 +177,9 @@ class DocumentUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.tif,.tiff"}),
     )
     idempotency_key = IdempotencyKeyField()
+    #: Rendered on the file input, so the browser refuses a larger file before sending it.
+    max_bytes = MAX_DOCUMENT_BYTES
+    too_large_message = TOO_LARGE_MESSAGE
 
     def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
         """`too_large`: the upload handler stopped reading the file past the limit."""
@@ -184,15 +210,10 @@ class DocumentUploadForm(forms.Form):
         return upload
 
 
-E164 = re.compile(r"^\+[1-9]\d{3,14}$")
-
-
-def _split(value: str) -> list[str]:
-    return [part for part in re.split(r"[\s,;]+", value or "") if part]
-
-
-class TelnyxReportForm(forms.Form):
+class TelnyxReportForm(DateRangeForm):
     """Filters of an `export_portouts_csv` report that Telnyx builds (all optional)."""
+
+    date_ranges = (("created_after", "created_before"),)
 
     statuses = forms.MultipleChoiceField(
         label="Statuses",
@@ -211,7 +232,8 @@ class TelnyxReportForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="E.164 numbers (+13125550100), separated by spaces, commas or new lines.",
+        help_text="Complete numbers, e.g. (206) 555-0100 or +1 206 555 0100, separated by "
+        "commas or new lines.",
     )
     end_user_name = forms.CharField(label="End user name", required=False, max_length=255)
     customer_references = forms.CharField(
@@ -222,21 +244,9 @@ class TelnyxReportForm(forms.Form):
     )
 
     def clean_phone_numbers(self) -> list[str]:
-        numbers = _split(self.cleaned_data.get("phone_numbers", ""))
-        bad = [n for n in numbers if not E164.match(n)]
-        if bad:
-            raise ValidationError(
-                f"Write numbers in E.164 form, e.g. +13125550100 (not {', '.join(bad[:3])})."
-            )
-        return numbers
+        """Telnyx matches E.164 numbers: each typed number is read by the list's parser."""
+        return parse_complete_numbers(self.cleaned_data.get("phone_numbers", ""))
 
     def clean_customer_references(self) -> list[str]:
         value = self.cleaned_data.get("customer_references", "")
         return [ref.strip() for ref in (value or "").split(",") if ref.strip()]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        after, before = data.get("created_after"), data.get("created_before")
-        if after and before and after > before:
-            self.add_error("created_before", "The end date is before the start date.")
-        return data

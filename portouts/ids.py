@@ -20,6 +20,15 @@ def is_telnyx_id(value: str) -> bool:
     return TELNYX_ID.fullmatch(value) is not None
 
 
+#: A support key as Telnyx shows it to people, e.g. PO_779658.
+SUPPORT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def is_portout_reference(value: str) -> bool:
+    """A port-out named the way a person would: its support key or its Telnyx id."""
+    return SUPPORT_KEY.fullmatch(value) is not None or is_telnyx_id(value)
+
+
 class TelnyxIdConverter(StringConverter):
     """`<telnyx_id:name>` in a URL pattern."""
 

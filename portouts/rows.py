@@ -35,6 +35,7 @@ class ListRow(TypedDict):
     """One row of the list, every cell already a string (a plain dict: the template
     engine looks dict keys up first, which keeps 250 rows cheap to render)."""
 
+    id: str
     url: str
     status_label: str
     status_tone: str
@@ -80,6 +81,7 @@ def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
                 "created": created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
                 "created_iso": created.isoformat() if created else "",
                 "key": p.support_key or p.id,
+                "id": p.id,
             }
         )
     return rows
@@ -88,6 +90,7 @@ def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
 class QueueRow(TypedDict):
     """One row of the queue; `state` is overdue, due-soon, left or unknown."""
 
+    id: str
     url: str
     urgency: str
     state: str
@@ -138,6 +141,7 @@ def queue_rows(queue: Iterable[tuple[PortOut, Deadline]]) -> list[QueueRow]:
         )
         rows.append(
             {
+                "id": p.id,
                 "url": _detail_url(pattern, p.id),
                 "urgency": d.urgency,
                 "state": state,

@@ -1,4 +1,5 @@
-"""Read queries of the dashboard: the queue, the list, one port-out and its timeline.
+"""Read queries of the dashboard: the queue, the list and one port-out (its timeline and
+the recent activity are worded in `portouts.timeline`).
 
 Every page runs a fixed number of queries whatever the amount of data: list rows read
 only the triage columns stored on PortOut (first number and count included), and the
@@ -10,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,7 +21,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from portouts.choices import LIST_FIELDS, event_label
+from portouts.choices import LIST_FIELDS
 from portouts.models import (
     Comment,
     PortOut,
@@ -140,105 +140,6 @@ def pending_counts(*, now: datetime | None = None) -> QueueCounts:
     return QueueCounts(**counts)
 
 
-@dataclass(frozen=True)
-class ActivityItem:
-    """One entry of a timeline or of the account's recent activity."""
-
-    kind: str  # "event", "comment" or "review"
-    at: datetime | None
-    portout_id: str
-    title: str
-    body: str = ""
-    actor: str = ""
-    outcome: str = ""
-    detail: Any = None
-    portout_label: str = ""
-
-    @property
-    def sort_key(self) -> tuple[float, str]:
-        return (self.at.timestamp() if self.at else 0.0, self.kind)
-
-
-def _event_item(ev: PortOutEvent) -> ActivityItem:
-    payload = ev.payload if isinstance(ev.payload, dict) else {}
-    label = event_label(ev.event_type)
-    body = ""
-    if ev.event_type == "portout.status_changed" and ev.payload_status:
-        body = f"Status is now {ev.payload_status}."
-        if payload.get("rejection_reason"):
-            body += f" Reason: {payload['rejection_reason']}"
-    elif ev.event_type == "portout.foc_date_changed" and payload.get("foc_date"):
-        body = f"FOC date: {str(payload['foc_date'])[:10]}"
-    if payload.get("attempted_pin") is not None:
-        body += f" Attempted PIN: {payload['attempted_pin']}."
-    return ActivityItem(
-        kind="event",
-        at=ev.created_at or ev.received_at,
-        portout_id=ev.portout_id,
-        title=label,
-        body=body.strip(),
-        actor="Telnyx",
-        detail=ev,
-    )
-
-
-def _comment_item(c: Comment) -> ActivityItem:
-    return ActivityItem(
-        kind="comment",
-        at=c.created_at,
-        portout_id=c.portout_id,
-        title="Comment",
-        body=c.body,
-        actor="Telnyx staff" if c.by_telnyx else "Our team",
-        detail=c,
-    )
-
-
-def _review_title(a: ReviewAction) -> str:
-    inputs = a.inputs if isinstance(a.inputs, dict) else {}
-    if a.kind == ReviewAction.Kind.REJECT and inputs.get("rejection_code"):
-        return f"Reject with code {inputs['rejection_code']}"
-    if a.kind == ReviewAction.Kind.UPLOAD and inputs.get("filename"):
-        return f"Upload {inputs.get('document_type', '')} {inputs['filename']}".replace("  ", " ")
-    return a.get_kind_display()
-
-
-def _review_item(a: ReviewAction) -> ActivityItem:
-    inputs = a.inputs if isinstance(a.inputs, dict) else {}
-    body = inputs.get("reason") or inputs.get("body") or ""
-    if a.outcome == ReviewAction.Outcome.FAILED and a.error:
-        body = f"{body}\n{a.error}".strip()
-    return ActivityItem(
-        kind="review",
-        at=a.created_at,
-        portout_id=a.portout_id or "",
-        title=_review_title(a),
-        body=body,
-        actor=a.user.get_username() if a.user_id else "",
-        outcome=a.outcome,
-        detail=a,
-    )
-
-
-def recent_activity(*, limit: int = 15) -> list[ActivityItem]:
-    """The latest events, comments and review actions across the account, newest first."""
-    events = PortOutEvent.objects.defer("available_notification_methods").order_by("-created_at")[
-        :limit
-    ]
-    comments = Comment.objects.defer("raw").order_by("-created_at")[:limit]
-    actions = ReviewAction.objects.select_related("user").order_by("-created_at")[:limit]
-    items = (
-        [_event_item(e) for e in events]
-        + [_comment_item(c) for c in comments]
-        + [_review_item(a) for a in actions]
-    )
-    items.sort(key=lambda i: i.sort_key, reverse=True)
-    items = items[:limit]
-    ids = {i.portout_id for i in items if i.portout_id}
-    keys = dict(PortOut.objects.filter(id__in=ids).values_list("id", "support_key"))
-    return [replace(i, portout_label=keys.get(i.portout_id) or i.portout_id) for i in items]
-
-
 # -- list ------------------------------------------------------------------------------
 
 
@@ -332,20 +233,6 @@ def portout_version(*, portout_id: str) -> str:
         actions["id"],
         actions["done"],
     )
-
-
-def portout_timeline(*, portout_id: str) -> list[ActivityItem]:
-    """Telnyx events, comments and our review actions on one port-out, oldest first."""
-    events = PortOutEvent.objects.filter(portout_id=portout_id)
-    comments = Comment.objects.filter(portout_id=portout_id)
-    actions = ReviewAction.objects.filter(portout_id=portout_id).select_related("user")
-    items = (
-        [_event_item(e) for e in events]
-        + [_comment_item(c) for c in comments]
-        + [_review_item(a) for a in actions]
-    )
-    items.sort(key=lambda i: i.sort_key)
-    return items
 
 
 def portout_documents(*, portout_id: str) -> list[SupportingDocument]:

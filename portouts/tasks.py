@@ -146,3 +146,43 @@ def reconcile_review_actions_task() -> dict[str, int]:
     from portouts.review.reconcile import review_actions_reconcile
 
     return review_actions_reconcile()
+
+
+# Alerts ----------------------------------------------------------------------------------
+
+
+@shared_task(name="portouts.tasks.alerts_evaluate_task", ignore_result=True)
+def alerts_evaluate_task() -> dict[str, int]:
+    """Beat: due-soon, overdue and sync rules, escalations, and the delivery sweep."""
+    from django.core.cache import cache
+
+    from portouts.alerts.evaluate import alerts_evaluate
+
+    # One evaluation at a time; the dedup key would keep a second one harmless anyway.
+    if not cache.add("alerts:evaluate:lock", "1", timeout=300):
+        return {}
+    try:
+        return alerts_evaluate()
+    finally:
+        cache.delete("alerts:evaluate:lock")
+
+
+# Acknowledged late so a worker lost before its claim leaves the message to another; the
+# claim (see portouts.alerts.delivery) makes a second delivery of the message send nothing.
+@shared_task(name="portouts.tasks.deliver_notification_task", acks_late=True, ignore_result=True)
+def deliver_notification_task(notification_id: int) -> str | None:
+    """Send one notification (retries are queued by the service with their backoff)."""
+    from portouts.alerts.delivery import notification_deliver
+
+    return notification_deliver(notification_id)
+
+
+# Metrics ---------------------------------------------------------------------------------
+
+
+@shared_task(name="portouts.tasks.metrics_weekly_summary_task", ignore_result=True)
+def metrics_weekly_summary_task() -> int:
+    """Beat, hourly: send last week's summary once it is due (at most once a week)."""
+    from portouts.metrics.weekly import weekly_summary_send
+
+    return weekly_summary_send()

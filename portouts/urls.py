@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from portouts.ids import TelnyxIdConverter
 from portouts.views import events as event_views
+from portouts.views import metrics as metric_views
 from portouts.views import portouts, queue, webhooks
 from portouts.views import reports as report_views
 from portouts.views import review as review_views
@@ -28,6 +29,10 @@ urlpatterns = [
     path(
         "events/<telnyx_id:event_id>/republish", event_views.event_republish, name="event_republish"
     ),
+    path("metrics/", metric_views.metrics_page, name="metrics"),
+    path("metrics/timeouts/", metric_views.metrics_timeouts, name="metrics_timeouts"),
+    path("metrics/weekly", metric_views.metrics_weekly, name="metrics_weekly"),
+    path("metrics/<slug:table>.csv", metric_views.metrics_export, name="metrics_export"),
     path("sync/", sync_views.sync_runs, name="sync_runs"),
     path("sync/start", sync_views.sync_start, name="sync_start"),
     path("sync/runs/<int:pk>/progress", sync_views.sync_progress, name="sync_progress"),
@@ -47,4 +52,5 @@ urlpatterns = [
         portouts.document_download,
         name="document_download",
     ),
+    path("", include("portouts.alerts.urls")),
 ]

@@ -16,6 +16,7 @@ pytest_plugins.append("tests.fixtures_sandbox")
 pytest_plugins.append("tests.fixtures_celery")
 pytest_plugins.append("tests.fixtures_reports")
 pytest_plugins.append("tests.fixtures_dashboard")
+pytest_plugins.append("tests.fixtures_alerts")
 
 PASSWORD = "correct horse battery staple"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -127,4 +129,35 @@ def test_reports_can_be_deleted_but_not_added(admin_client_user, data):
 
 def test_viewers_do_not_reach_the_admin(viewer_client):
     response = viewer_client.get(reverse("admin:portouts_portout_changelist"))
-    assert response.status_code == 302
+    assert response.status_code == 403
+
+
+def test_signed_in_non_staff_get_the_403_page_on_the_admin_site(viewer_client, caplog):
+    """No redirect loop between /admin/login/ and the sign-in page: the 403 page, at once."""
+    for path in ("/admin/", "/admin/portouts/portout/"):
+        with caplog.at_level(logging.WARNING, logger="django.request"):
+            caplog.clear()
+            response = viewer_client.get(path)
+        assert response.status_code == 403, path
+        assert "The administration site is for staff" in response.content.decode()
+        forbidden = [r for r in caplog.records if r.name == "django.request"]
+        assert len(forbidden) == 1  # logged once ...
+        assert forbidden[0].exc_info is None and "Traceback" not in caplog.text  # ... plainly
+    # Printed once: by the root's handler only (Django's DEBUG console handler is removed).
+    assert logging.getLogger("django").handlers == []
+    assert logging.getLogger("django.request").handlers == []
+    # /admin/login/ sends a signed-in user on to /admin/, which now answers 403: no loop.
+    response = viewer_client.get("/admin/login/?next=/admin/", follow=True)
+    assert response.status_code == 403
+    assert len(response.redirect_chain) <= 2
+
+
+def test_staff_still_reach_the_admin_site_and_anyone_may_sign_out(admin_client_user, viewer_client):
+    assert admin_client_user.get("/admin/").status_code == 200
+    assert viewer_client.post("/admin/logout/").status_code in (200, 302)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in_from_the_admin_site(client):
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")

@@ -54,12 +54,48 @@ def test_events_page_lists_newest_first_with_readable_payloads(viewer_client):
     assert response.status_code == 200
     assert shown_ids(response) == ["ev-0002", "ev-0001"]
     text = response.content.decode()
-    assert "<dt>comment</dt>" in text
-    assert "<dd>Please send the LOA</dd>" in text
-    assert "<dd>+13125550100</dd>" in text  # a list of numbers reads as text
-    assert '<pre class="payload">{\n  &quot;a&quot;: [\n    1,\n    2\n  ]\n}</pre>' in text
+    # One line per payload, the full JSON behind a disclosure.
+    assert "<summary>comment: Please send the LOA</summary>" in text
+    assert "<summary>status: authorized</summary>" in text
+    assert '<pre class="payload">{\n  &quot;id&quot;: &quot;c-1&quot;,' in text
+    assert "&quot;meta&quot;: {\n    &quot;a&quot;: [\n      1,\n      2\n    ]\n  }" in text
+    # payload_status is the event's delivery state, never shown as a status.
+    assert "delivery completed" in text
+    # Every column has a header, the republish column included.
+    head = text.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert "<th></th>" not in head and head.count("<th ") == 5
     # A viewer sees no Republish button.
     assert "Republish</button>" not in text
+
+
+def test_events_name_portouts_by_support_key_linked_to_their_page(viewer_client, make_portout):
+    po = make_portout(id="po-a", support_key="PO_779658")
+    make_event(1, portout_id=po.id)
+    make_event(2, portout_id="po-not-cached")
+    text = viewer_client.get(reverse("portouts:events")).content.decode()
+    page = reverse("portouts:detail", args=[po.id])
+    assert f'<a class="mono" href="{page}">PO_779658</a>' in text
+    assert "?portout=PO_779658" in text
+    assert '<code title="Not in the cache">po-not-cached</code>' in text
+
+
+@pytest.mark.parametrize("typed", ["PO_779658", "po_779658", "po-a"])
+def test_events_portout_filter_takes_a_support_key_or_an_id(viewer_client, make_portout, typed):
+    make_portout(id="po-a", support_key="PO_779658")
+    make_event(1, portout_id="po-a")
+    make_event(2, portout_id="po-b")
+    response = viewer_client.get(reverse("portouts:events"), {"portout": typed})
+    assert shown_ids(response) == ["ev-0001"]
+    text = response.content.decode()
+    assert 'Events of port-out <span class="mono">PO_779658</span>' in text
+    assert f'href="{reverse("portouts:detail", args=["po-a"])}">Open the port-out' in text
+
+
+def test_events_portout_filter_refuses_what_names_no_portout(viewer_client):
+    make_event(1)
+    response = viewer_client.get(reverse("portouts:events"), {"portout": "PO 77 <b>"})
+    assert response.status_code == 200
+    assert "Enter a support key (PO_779658) or a port-out id" in response.content.decode()
 
 
 def test_events_filter_by_type_dates_and_portout(viewer_client):

@@ -200,7 +200,7 @@ def test_the_events_filter_refuses_an_id_telnyx_cannot_have(viewer_client):
     )
     response = viewer_client.get(reverse("portouts:events"), {"portout": "po a<b>"})
     assert response.status_code == 200
-    assert b"Enter an id as Telnyx shows it" in response.content
+    assert b"Enter a support key (PO_779658) or a port-out id" in response.content
     assert b"Events of port-out" not in response.content
 
     response = viewer_client.get(reverse("portouts:events"), {"portout": "po-a"})

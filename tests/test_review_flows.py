@@ -264,7 +264,7 @@ def test_htmx_confirm_returns_the_panel_and_updates_the_timeline(
     html = response.content.decode()
     assert response.status_code == 200
     assert "data-notice>Authorized PO_" in html
-    assert 'id="timeline" class="timeline" hx-swap-oob="true"' in html
+    assert 'id="timeline" class="timeline-wrap" hx-swap-oob="true"' in html
     assert 'id="summary" class="summary" hx-swap-oob="true"' in html
 
 

@@ -27,6 +27,7 @@ JOBS = (
     "portouts.tasks.poll_telnyx_reports_task",
     "portouts.tasks.expire_reports_task",
     "portouts.tasks.reconcile_review_actions_task",
+    "portouts.tasks.alerts_evaluate_task",
 )
 
 pytestmark = pytest.mark.skipif(
@@ -81,6 +82,7 @@ def test_two_workers_and_two_beats_run_each_job_once_per_tick(
         SYNC_INCREMENTAL_EVERY=str(TICK),
         REPORT_POLL_EVERY=str(TICK),
         HOUSEKEEPING_EVERY=str(TICK),
+        ALERTS_EVALUATE_EVERY=str(TICK),
     )
     for name in PASSED_SETTINGS:
         env[name] = str(getattr(settings, name))

@@ -15,10 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
-from portouts import selectors, sync, telnyx
+from portouts import sync, telnyx, timeline
+from portouts.metrics import facts
 from portouts.models import (
     Comment,
+    PhoneNumber,
     PortOut,
     PortOutEvent,
     PortOutNumber,
@@ -176,7 +179,7 @@ def test_second_full_sync_reads_everything_again_and_writes_only_what_changed(sa
     assert run.counts.get("unchanged") == len(sandbox.state.portouts)
     assert "created" not in run.counts and "updated" not in run.counts
     # the events of the window (one page) + the one page + the reads of every port-out
-    assert run.api_requests == 2 + full_read_requests(sandbox)
+    assert run.api_requests == 2 + full_read_requests(sandbox) + run.counts["inventory_requests"]
     assert table_writes(ctx, "comment", "supportingdocument") == []
     assert_cache_equals_sandbox(sandbox)
 
@@ -189,7 +192,7 @@ def test_full_sync_refetches_details_of_changed_portouts_only(sandbox, client):
     run = sync.run_full_sync(client=client)
 
     assert run.counts["updated"] == 1
-    assert run.api_requests == 2 + full_read_requests(sandbox)
+    assert run.api_requests == 2 + full_read_requests(sandbox) + run.counts["inventory_requests"]
     assert PortOut.objects.get(id=target).status == "canceled"
 
 
@@ -305,7 +308,8 @@ def test_a_complete_listing_flags_a_small_share_in_bulk(sandbox, client, monkeyp
 
     assert run.counts["vanished"] == 1
     assert "vanish_checked" not in run.counts
-    assert run.api_requests == 2 + full_read_requests(sandbox)  # no read by id
+    # no read by id
+    assert run.api_requests == 2 + full_read_requests(sandbox) + run.counts["inventory_requests"]
     assert PortOut.objects.get(id=gone[0]).vanished_at is not None
 
 
@@ -418,7 +422,7 @@ def test_incremental_picks_up_new_portouts_status_foc_and_comments(sandbox, clie
     assert_cache_equals_sandbox(sandbox)
     # listings (2) + a complete read of each of the three (4 each while pending, 3 once
     # canceled) + the new one's details (3)
-    assert run.api_requests <= 2 + 3 * 4 + 3
+    assert run.api_requests <= 2 + 3 * 4 + 3 + run.counts.get("inventory_requests", 0)
 
 
 def test_incremental_cost_grows_with_changes_not_account_size(sandbox, client):
@@ -429,7 +433,8 @@ def test_incremental_cost_grows_with_changes_not_account_size(sandbox, client):
     for pid in pending_ids(sandbox, 4):
         sandbox.state.change_status(pid, "canceled")
     busy = sync.run_incremental_sync(client=client)
-    assert busy.api_requests == 2 + 4 * 3  # each canceled one read in full: row, comments, docs
+    # each canceled one read in full: row, comments, docs (and its numbers, with an inventory)
+    assert busy.api_requests == 2 + 4 * 3 + busy.counts.get("inventory_requests", 0)
 
 
 def test_incremental_refetches_each_portout_once_and_stores_events_once(sandbox, client):
@@ -442,7 +447,8 @@ def test_incremental_refetches_each_portout_once_and_stores_events_once(sandbox,
     run = sync.run_incremental_sync(client=client)
     again = sync.run_incremental_sync(client=client)
 
-    assert run.api_requests == 2 + 3  # two listings + one complete read of the port-out
+    # two listings + one complete read of the port-out (and its numbers, with an inventory)
+    assert run.api_requests == 2 + 3 + run.counts.get("inventory_requests", 0)
     assert again.api_requests == 2  # events seen before (overlap) are not processed again
     stored = set(PortOutEvent.objects.filter(portout_id=pid).values_list("id", flat=True))
     assert set(sandbox.state._events_by_portout[pid][-3:]) <= stored
@@ -494,7 +500,8 @@ def test_storing_a_page_of_250_takes_a_constant_number_of_queries():
         with CaptureQueriesContext(connection) as ctx:
             sync._store_batch(items, timezone.now(), details)
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1] <= 14  # held comments and documents are read to compare
+    # held comments and documents are read to compare; one more reads the alert rules
+    assert counts[0] == counts[1] <= 15
     assert PortOut.objects.count() == 260
     assert PortOutNumber.objects.count() == 520
     assert Comment.objects.count() == SupportingDocument.objects.count() == 260
@@ -583,11 +590,23 @@ def test_unexpected_api_data_is_stored_or_skipped_with_a_warning(respx_mock, cap
     respx_mock.get(path__regex=r"/portouts/rejections/.+").mock(
         return_value=httpx.Response(200, json={"data": [{"code": None}, {"code": 1001}]})
     )
+    odd_numbers = [
+        {"phone_number": "+13125550100", "tags": "one-tag", "purchased_at": "not a date"},
+        {"phone_number": None},
+        {"phone_number": "+1" + "9" * 40},
+        "not an object",
+    ]
+    respx_mock.get("/phone_numbers").mock(
+        return_value=httpx.Response(200, json={"data": odd_numbers, "meta": {"total_pages": 1}})
+    )
     caplog.set_level(logging.WARNING)
     with TelnyxClient(TEST_API_KEY, base_url=TEST_BASE_URL, max_retries=0) as api:
         run = sync.run_full_sync(client=api)
 
     assert run.status == SyncRun.Status.SUCCEEDED
+    number = PhoneNumber.objects.get()
+    assert (number.number, number.tags, number.purchased_at) == ("+13125550100", ["one-tag"], None)
+    assert "too long to cache" in caplog.text
     stored = set(PortOut.objects.values_list("id", flat=True))
     assert stored == {"ok-1", "odd-status", "nulls", "local-numbers", "long", "bare"}
     assert PortOut.objects.get(id="odd-status").status == "on-hold-by-carrier"
@@ -864,7 +883,9 @@ def test_full_sync_over_many_pages_fetched_concurrently(sandbox, client):
     assert pages > sync.PAGE_WINDOW  # more pages than fetched ahead at once
     assert event_pages > sync.PAGE_WINDOW
     # every events page, every port-out page, the reads of every port-out
-    assert run.api_requests == event_pages + pages + full_read_requests(sandbox)
+    assert run.api_requests == (
+        event_pages + pages + full_read_requests(sandbox) + run.counts["inventory_requests"]
+    )
     assert run.progress_done == len(sandbox.state.portouts)
     assert_cache_equals_sandbox(sandbox)
 
@@ -918,8 +939,10 @@ def test_full_sync_stores_the_events_of_the_window_once_and_processed(
     assert run.counts["events"] == len(expected)
     pages = -(-len(expected) // 7)
     # per events page: which ids are known, insert the new ones; after every port-out was
-    # read, one UPDATE marks them processed
-    assert event_queries(ctx) == 2 * pages + 1
+    # read, one UPDATE marks them processed; then the metrics' facts read the events of
+    # each batch of port-outs once
+    facts_batches = -(-PortOut.objects.count() // facts.BATCH_SIZE)
+    assert event_queries(ctx) == 2 * pages + 1 + facts_batches
 
     # A second run stores no duplicates, and the next incremental run refetches nothing.
     with (
@@ -928,7 +951,10 @@ def test_full_sync_stores_the_events_of_the_window_once_and_processed(
     ):
         again = sync.run_full_sync(client=small)
     assert stored_events() == window_events(sandbox, again, days)
-    assert event_queries(ctx) == -(-len(window_events(sandbox, again, days)) // 7) + 1
+    # every port-out was read again, so the facts are derived again
+    assert event_queries(ctx) == -(-len(window_events(sandbox, again, days)) // 7) + 1 + (
+        facts_batches
+    )
     assert sync.run_incremental_sync(client=client).api_requests == 2
 
 
@@ -940,12 +966,16 @@ def test_full_sync_events_show_on_the_portout_timeline(sandbox, client, viewer_c
         )
         types = {sandbox.state.events[i].event_type for i in ids}
     assert set(PortOutEvent.objects.filter(portout_id=pid).values_list("id", flat=True)) == set(ids)
-    timeline = [i for i in selectors.portout_timeline(portout_id=pid) if i.kind == "event"]
-    assert {i.detail.id for i in timeline} == set(ids)
-    assert {i.detail.event_type for i in timeline} == types
+    with sandbox.state.lock:
+        comments = sum(sandbox.state.events[i].event_type == "portout.new_comment" for i in ids)
+    entries = timeline.portout_history(portout=PortOut.objects.get(id=pid)).entries
+    # Every event has its entry; a comment's event merges into the comment's one entry.
+    assert sum(i.kind == "event" for i in entries) == len(ids) - comments
+    assert sum(i.kind == "comment" for i in entries) == len(sandbox.state.list_comments(pid))
+    assert types
     html = viewer_client.get(reverse("portouts:detail", args=[pid])).content.decode()
-    for title in {i.title for i in timeline}:
-        assert title in html
+    for title in {i.title for i in entries}:
+        assert escape(title) in html
 
 
 def test_refresh_portout_stores_its_events_once(sandbox, client):
@@ -964,7 +994,8 @@ def test_refresh_portout_stores_its_events_once(sandbox, client):
     assert rows.filter(source="api", processed_at__isnull=False).count() == len(expected)
     assert PortOutEvent.objects.count() == len(expected)  # only this port-out's
     assert Comment.objects.filter(id=comment.id).exists()
-    assert event_queries(ctx) == 2  # known ids, mark processed: nothing inserted twice
+    # known ids, mark processed (nothing inserted twice), the facts read its events
+    assert event_queries(ctx) == 3
 
     # Without details (after a review action) the events are not fetched.
     before = len(sandbox.requests)

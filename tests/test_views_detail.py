@@ -53,10 +53,9 @@ def test_every_field_grouped(viewer_client, make_portout):
     )
     html = viewer_client.get(url(po.id)).content.decode()
     for text in [
-        "Request",
-        "End user and address",
-        "Carriers",
-        "Dates",
+        "End user",
+        "Gaining carrier",
+        "Technical details",
         "LSR links",
         "+13125550100, +13125550101",
         "1 Main St",
@@ -101,7 +100,7 @@ def test_timeline_merges_events_comments_and_actions_in_time_order(
     ReviewAction.objects.filter(pk=action.pk).update(created_at=now - timedelta(hours=1))
     response = viewer_client.get(url(po.id))
     timeline = response.context["timeline"]
-    assert [i.kind for i in timeline] == ["event", "comment", "review"]
+    assert [i.kind for i in timeline] == ["review", "comment", "event"]  # newest first
     html = response.content.decode()
     assert "Reject with code 1002" in html and "PIN wrong" in html and "(429)" in html
     assert "Telnyx staff" in html and "rita" in html
@@ -165,7 +164,7 @@ def test_polling_204_until_something_changes(viewer_client, make_portout):
     response = viewer_client.get(url(po.id), headers=headers)
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="timeline" class="timeline" hx-swap-oob="true"' in html
+    assert 'id="timeline" class="timeline-wrap" hx-swap-oob="true"' in html
     assert "New from Telnyx" in html
     assert 'id="decision"' not in html  # a half-filled form is left alone
     PortOut.objects.filter(id=po.id).update(status="authorized", synced_at=timezone.now())

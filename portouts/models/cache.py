@@ -20,6 +20,12 @@ class PortOutQuerySet(models.QuerySet["PortOut"]):
     def pending(self) -> PortOutQuerySet:
         return self.present().filter(status=PortOutStatus.PENDING)
 
+    def by_reference(self, reference: str) -> PortOutQuerySet:
+        """The port-out a person named by its Telnyx id or its support key (PO_779658,
+        matched as typed or upper-cased, so the index on support_key serves it)."""
+        keys = {reference, reference.upper()}
+        return self.filter(models.Q(id=reference) | models.Q(support_key__in=keys))
+
 
 class PortOut(models.Model):
     """A cached Telnyx port-out request (PortoutDetails), one row per Telnyx id."""

@@ -24,7 +24,8 @@ The package, by concern (callers import from `portouts.reports` only):
 * `storage`: files: a temporary name, then one rename into place; downloads.
 * `lifecycle`: the row's states shared by both kinds (recorded with its expiry, completed,
   failed, deleted with its file).
-* `selectors`: what the reports page lists.
+* `selectors`: what the reports page lists, filters in words (`report_filters_text`),
+  Telnyx's list beside our copies (`telnyx_rows`).
 * `errors`: exceptions and every sentence a person reads about a failed report.
 
 Settings (portal/settings.py): REPORT_RETENTION_DAYS, REPORT_TELNYX_TIMEOUT_MINUTES,
@@ -40,23 +41,30 @@ from portouts.reports.columns import (
     export_columns,
     neutralize_formula,
 )
-from portouts.reports.csv_writer import CHUNK_SIZE, PROGRESS_EVERY, write_csv
+from portouts.reports.csv_writer import CHUNK_SIZE, PROGRESS_EVERY, csv_line, write_csv
 from portouts.reports.errors import InvalidFilters, ReportFileUnavailable, ReportNotRetryable
 from portouts.reports.filters import (
+    describe_list_filters,
     filter_errors,
-    filter_labels,
     filtered_portouts,
     filters_from_query,
 )
 from portouts.reports.housekeeping import HousekeepingResult, reports_expire, reports_fail_stalled
 from portouts.reports.lifecycle import report_delete
 from portouts.reports.local import report_request_local, report_retry, report_run_local_export
-from portouts.reports.selectors import ReportList, report_list
+from portouts.reports.selectors import (
+    ReportList,
+    TelnyxRow,
+    report_filters_text,
+    report_list,
+    telnyx_rows,
+)
 from portouts.reports.storage import PARTIAL_DIR, ReportFile, report_file_open
 from portouts.reports.telnyx import (
     TELNYX_REPORT_TYPE,
     PollResult,
     TelnyxReportList,
+    describe_telnyx_filters,
     telnyx_filters,
     telnyx_report_create,
     telnyx_report_download,
@@ -79,15 +87,19 @@ __all__ = [
     "ReportFileUnavailable",
     "ReportList",
     "ReportNotRetryable",
+    "TelnyxRow",
     "TelnyxReportList",
+    "csv_line",
     "export_columns",
     "filter_errors",
-    "filter_labels",
+    "describe_list_filters",
+    "describe_telnyx_filters",
     "filtered_portouts",
     "filters_from_query",
     "neutralize_formula",
     "report_delete",
     "report_file_open",
+    "report_filters_text",
     "report_list",
     "report_request_local",
     "report_retry",
@@ -99,5 +111,6 @@ __all__ = [
     "telnyx_report_download",
     "telnyx_report_list",
     "telnyx_reports_poll",
+    "telnyx_rows",
     "write_csv",
 ]

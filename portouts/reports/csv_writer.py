@@ -98,7 +98,7 @@ class CsvLine(Func):
 LINE_END = "\n"
 
 
-def _csv_line(values: Iterable[Any]) -> bytes:
+def csv_line(values: Iterable[Any]) -> bytes:
     """One CSV line exactly as csv.writer writes it, in UTF-8."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator=LINE_END).writerow(values)
@@ -121,7 +121,7 @@ def write_csv(
     and go straight to the file. `on_progress(rows_done)` is called after every `every`
     rows.
     """
-    out.write(_csv_line(fields))
+    out.write(csv_line(fields))
     columns = export_columns(fields)
     vendor = connections[queryset.db].vendor
     if fast and vendor == "sqlite":

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from portouts.filters import PortOutFilter
+from portouts.form_text import describe_values, errors_sentence
 from portouts.models import PortOut
 from portouts.reports.errors import InvalidFilters, invalid_filters
 
@@ -30,13 +31,10 @@ def filters_from_query(query: str) -> dict[str, list[str]]:
     return filters
 
 
-def filter_labels(filters: Mapping[str, Any]) -> list[str]:
-    """Filters as short "name = value" lines for the reports page."""
-    labels = []
-    for key, value in filters.items():
-        shown = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
-        labels.append(f"{key} = {shown}")
-    return labels
+def describe_list_filters(filters: Mapping[str, Any]) -> str:
+    """A local export's filters in words, through the list's labels and choices
+    ("Statuses: pending, rejected · sorted by end user"); "" for every port-out."""
+    return describe_values(PortOutFilter().form, filters)
 
 
 def filter_errors(filters: Mapping[str, Iterable[str]]) -> str:
@@ -60,11 +58,4 @@ def _filterset(filters: Mapping[str, Iterable[str]], queryset: QuerySet[PortOut]
 
 
 def _errors(filterset: PortOutFilter) -> str:
-    if filterset.is_valid():
-        return ""
-    parts = []
-    for name, errors in filterset.errors.items():
-        field = filterset.form.fields.get(name)
-        label = field.label if field is not None and field.label else name
-        parts.append(f"{label}: {' '.join(str(e) for e in errors)}")
-    return "; ".join(parts)
+    return "" if filterset.is_valid() else errors_sentence(filterset.form)

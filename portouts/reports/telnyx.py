@@ -19,7 +19,10 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from portouts.form_text import describe_values
+from portouts.forms import TelnyxReportForm
 from portouts.models import Report
 from portouts.reports import errors
 from portouts.reports.lifecycle import mark_completed, mark_failed, report_record
@@ -54,6 +57,38 @@ def telnyx_filters(
     if refs := [r for r in customer_references if r]:
         filters["customer_reference__in"] = refs
     return filters
+
+
+#: The reports page's Telnyx form field of each filter `telnyx_filters` sends.
+FORM_FIELDS = {
+    "status__in": "statuses",
+    "created_at__gt": "created_after",
+    "created_at__lt": "created_before",
+    "phone_numbers__overlaps": "phone_numbers",
+    "end_user_name": "end_user_name",
+    "customer_reference__in": "customer_references",
+}
+
+
+def describe_telnyx_filters(filters: Mapping[str, Any]) -> str:
+    """A Telnyx report's filters in words, through the Telnyx form's labels and choices
+    ("Statuses: pending · Created from: 2026-11-01"); "" for every port-out."""
+    values: dict[str, Any] = {}
+    for key, value in filters.items():
+        name = FORM_FIELDS.get(key, key)
+        values[name] = _form_day(value, end=key.endswith("__lt")) if "created_at" in key else value
+    return describe_values(TelnyxReportForm(), values)
+
+
+def _form_day(value: Any, *, end: bool) -> Any:
+    """The day the form was given for an API time (an end is sent as the next day's start)."""
+    moment = parse_datetime(str(value))
+    if moment is None:
+        return value
+    local = timezone.localtime(moment)
+    if end and local.time() == datetime.min.time():
+        return local.date() - timedelta(days=1)
+    return local.date()
 
 
 def _api_time(value: date | datetime, *, end: bool = False) -> str:

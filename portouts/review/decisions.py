@@ -21,6 +21,7 @@ from typing import Any
 from portouts import sync
 from portouts.choices import status_label
 from portouts.interactive import interactive_client, recheck_client
+from portouts.metrics.facts import facts_refresh
 from portouts.models import PortOut, PortOutStatus, ReviewAction
 from portouts.review import rules
 from portouts.review.audit import (
@@ -202,7 +203,9 @@ def _decided_message(wanted: rules.Wanted, portout: PortOut) -> str:
 def _decided(action: ReviewAction, answer: PortoutData, wanted: rules.Wanted) -> ReviewResult:
     portout = sync.store_portout(answer)
     message = _decided_message(wanted, portout)
-    return review_action_succeed(action, message, dict(answer.raw), portout=portout)
+    result = review_action_succeed(action, message, dict(answer.raw), portout=portout)
+    facts_refresh([portout.id])  # the metrics count the decision at once
+    return result
 
 
 def _not_sent(exc: APIError) -> bool:

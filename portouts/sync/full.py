@@ -10,8 +10,11 @@ Stages, and the invariant each keeps:
    `details_synced_at` = when this run began reading, after stage 1. A port-out whose
    reads fail after the client's retries keeps its listing row and is marked
    `details_stale` (retried by the next run); the run goes on.
-3. **Vanished port-outs** are flagged (only when Telnyx confirms, see `_find_vanished`).
-4. **Events are marked processed** by the one rule of `mark_reflected_events`, last: a run
+3. **The number inventory** is read in full (`numbers.sync_inventory`): one transaction
+   per page, then numbers Telnyx no longer lists are flagged; a failed listing is counted
+   (`inventory_failed`) and never fails the run.
+4. **Vanished port-outs** are flagged (only when Telnyx confirms, see `_find_vanished`).
+5. **Events are marked processed** by the one rule of `mark_reflected_events`, last: a run
    that dies before leaves every event unprocessed for the next run.
 
 A run that fails or is killed keeps what it stored; the next full run resumes it
@@ -37,6 +40,7 @@ from portouts.sync.events import (
     store_events,
 )
 from portouts.sync.fetch import _full_plan, _PageFetcher, listing_page
+from portouts.sync.numbers import sync_inventory
 from portouts.sync.runs import _clamp, _execute, _latest, _Run, last_successful_run
 from portouts.sync.store import (
     OVERLAP,
@@ -127,12 +131,14 @@ def _store_window_events(state: _Run, pool: ThreadPoolExecutor, started: datetim
         )
     )
     first = fetch(1)
+    state.set_count("event_pages_total", first.meta.total_pages or 1)
     pages = _PageFetcher(pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW)
     try:
         for page in pages:
             with transaction.atomic():
                 store_events(page.data)
             state.count("events", len(page.data))
+            state.count("event_pages")
             state.progress()
     finally:
         pages.cancel()
@@ -162,6 +168,7 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
             state.count("resumed", 1)
         first = fetch(1)
         listed_total = first.meta.total_results
+        state.set_count("pages_total", first.meta.total_pages or 1)
         state.progress(done=0, total=listed_total or len(first.data))
         pages = _PageFetcher(
             pages_pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW
@@ -180,9 +187,11 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
                 seen.update(p.id for p in items if p.id)
                 inserted_high = _latest(inserted_high, (p.inserted_at for p in items))
                 done += len(page.data)
+                state.count("pages")
                 state.progress(done=done)
         finally:
             pages.cancel()
+        sync_inventory(state, pages_pool)
     vanished = _find_vanished(state, seen, read_began, listed_total=listed_total)
     state.count("vanished", flag_vanished(vanished, now=timezone.now()))
     state.count("events_processed", mark_reflected_events())

@@ -8,6 +8,9 @@ run still owes.
    refresh never ran, a killed run, a read that failed), those marked `details_stale`, and
    listed ones that are new or changed. Each read begins after step 1, so
    `mark_reflected_events` can then settle the events it covers; what fails stays owed.
+   Once the cache holds an inventory (a full sync read it), a complete read includes the
+   port-out's numbers (`filter[phone_number]`), stored in the same transaction; a number
+   whose read fails marks its port-out `details_stale`.
 
 Its cost grows with the number of changes, not with the size of the account.
 """
@@ -24,13 +27,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from portouts import telnyx
-from portouts.models import PortOut, PortOutEvent, SyncRun
+from portouts.models import PhoneNumber, PortOut, PortOutEvent, SyncRun
 from portouts.sync.events import (
     mark_reflected_events,
     store_events,
 )
 from portouts.sync.fetch import _each_page, _full_plan
 from portouts.sync.full import DETAIL_WORKERS, run_full_sync
+from portouts.sync.numbers import read_numbers, store_number_reads
 from portouts.sync.runs import _clamp, _execute, _latest, _Run, last_successful_run
 from portouts.sync.store import (
     OVERLAP,
@@ -113,6 +117,22 @@ def _inserted_since(state: _Run, since: datetime) -> dict[str, telnyx.PortoutDat
     return _listed(state, state.api.client.list_portouts_page, inserted_at_gte=since)
 
 
+def _read_numbers_of(
+    state: _Run, numbers_of: dict[str, list[str]], pool: ThreadPoolExecutor
+) -> tuple[dict[str, telnyx.PhoneNumberData | None], list[str]]:
+    """The inventory records of the numbers of the port-outs read in full, and the
+    port-outs one of whose numbers could not be read. Nothing is read before a full sync
+    has built the inventory (until then there is nothing to keep up to date)."""
+    if not numbers_of or not PhoneNumber.objects.exists():
+        return {}, []
+    wanted = [n for numbers in numbers_of.values() for n in numbers]
+    before = state.api.requests
+    found, failed = read_numbers(state.api, wanted, pool=pool)
+    state.count("inventory_requests", state.api.requests - before)
+    unread = set(failed)
+    return found, [pid for pid, numbers in numbers_of.items() if unread.intersection(numbers)]
+
+
 def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | None]:
     api = state.api
     started = timezone.now()
@@ -147,14 +167,20 @@ def _incremental_body(state: _Run, previous: SyncRun) -> dict[str, datetime | No
             ):
                 plan[pid] = _full_plan(p)
         details, failed = api.fetch_details(plan, pool=pool)
+        read = {pid: (found.get(pid) or listed[pid]).phone_numbers for pid in details}
+        numbers, numbers_failed = _read_numbers_of(state, read, pool)
     items = [*listed.values(), *found.values()]
     now = timezone.now()
     with transaction.atomic():
         result = _store_batch(items, now, details, existing, read_began=read_began)
+        stored, vanished = store_number_reads(numbers, now=now)
+        failed = [*failed, *numbers_failed]
         state.count("details_stale", mark_details_stale([*unread, *failed]))
     state.add_store(result)
     state.count("details_fetched", len(details))
     state.count("comments", sum(len(d.comments or ()) for d in details.values()))
+    state.count("numbers", stored)
+    state.count("numbers_vanished", vanished)
     if gone:
         state.count("vanished", flag_vanished(gone, now=now))
     state.count("events_processed", mark_reflected_events(gone=gone, read_began=read_began))

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portouts import telnyx
+from portouts.metrics.facts import facts_refresh
 from portouts.models import PortOut
 from portouts.sync.events import (
     mark_reflected_events,
@@ -115,6 +116,7 @@ def refresh_portout(
         logger.warning(
             "Port-out %s was read but not its details; the next sync retries", portout.id
         )
+    facts_refresh([portout.id])
     return PortOut.objects.get(id=portout.id)
 
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portouts import telnyx
+from portouts.metrics.facts import facts_refresh_behind
 from portouts.models import PortOut, SyncRun
 from portouts.sync.fetch import _Api
 from portouts.sync.store import StoreResult
@@ -190,6 +191,10 @@ class _Run:
         if n:
             self.counts[key] = self.counts.get(key, 0) + n
 
+    def set_count(self, key: str, n: int) -> None:
+        """A total known up front (listing pages), saved with the next progress."""
+        self.counts[key] = n
+
     def add_store(self, result: StoreResult) -> None:
         self.count("created", result.created)
         self.count("updated", result.updated)
@@ -311,6 +316,15 @@ def _end_run(
     return run
 
 
+def _refresh_facts(state: _Run) -> None:
+    """The metrics' facts of what this run changed; a failure there is logged and left for
+    the next run (it finds them behind), never a failed sync."""
+    try:
+        state.count("facts", facts_refresh_behind())
+    except DatabaseError:
+        logger.exception("Could not refresh the metrics' facts; the next sync tries again")
+
+
 def _error_text(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text[:2000]
@@ -333,6 +347,7 @@ def _execute(
         try:
             high_water = body(state)
             state.check_lock()  # the marks are not moved by a run that lost the lock
+            _refresh_facts(state)
         except Exception as exc:
             logger.exception("%s sync failed", kind.capitalize())
             _end_run(state, error=_error_text(exc))

@@ -15,6 +15,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from portouts import telnyx
+from portouts.alerts.evaluate import BatchWatch
 from portouts.models import Comment, PortOut, PortOutNumber, RejectionCode, SupportingDocument
 from portouts.sync.rows import (
     _build_row,
@@ -224,6 +225,8 @@ def _write_batch(
     read_began: datetime,
 ) -> StoreResult:
     rows, renumber, result = _rows_to_write(portouts, now, existing)
+    # Alerts are rows of this transaction: a change alerts once it is stored, never before.
+    watch = BatchWatch([row.id for row in rows])
     if rows:
         PortOut.objects.bulk_create(
             rows,
@@ -244,8 +247,10 @@ def _write_batch(
             batch_size=1000,
         )
     stored = set(result.stored_ids)
+    new_children: tuple[list[Comment], list[SupportingDocument]] = ([], [])
     if details:
-        _write_details({k: v for k, v in details.items() if k in stored}, read_began)
+        new_children = _write_details({k: v for k, v in details.items() if k in stored}, read_began)
+    watch.stored(rows, *new_children)
     return result
 
 
@@ -273,11 +278,12 @@ def _replace_children(
     portout_ids: list[str],
     rows: Sequence[Comment | SupportingDocument],
     fields: list[str],
-) -> None:
+) -> list[Comment | SupportingDocument]:
     """Make the cached comments (or documents) of these port-outs exactly `rows`: one read
-    of what is held, then only new or changed rows written and vanished ones deleted."""
+    of what is held, then only new or changed rows written and vanished ones deleted.
+    Returns the rows new to the cache."""
     if not portout_ids:
-        return
+        return []
     held = {
         values[0]: values[1:]
         for values in model.objects.filter(portout_id__in=portout_ids).values_list("id", *fields)
@@ -290,12 +296,16 @@ def _replace_children(
     gone = [pk for pk in held if pk not in wanted]
     if gone:
         model.objects.filter(pk__in=gone).delete()
+    return [r for r in changed if r.pk not in held]
 
 
-def _write_details(details: dict[str, Details], read_began: datetime) -> None:
+def _write_details(
+    details: dict[str, Details], read_began: datetime
+) -> tuple[list[Comment], list[SupportingDocument]]:
     """Store complete reads of many port-outs with a constant number of queries: their
     comments, documents and codes become what Telnyx listed, and `details_synced_at` says
-    when the read began (events received before then are reflected)."""
+    when the read began (events received before then are reflected). Returns the comments
+    and documents new to the cache."""
     comments: list[Comment] = []
     documents: list[SupportingDocument] = []
     code_owners: list[str] = []
@@ -307,13 +317,14 @@ def _write_details(details: dict[str, Details], read_began: datetime) -> None:
             code_owners.append(pid)
             codes.extend(_code_rows(pid, d.rejection_codes))
     ids = list(details)
-    _replace_children(Comment, ids, comments, _COMMENT_FIELDS)
-    _replace_children(SupportingDocument, ids, documents, _DOCUMENT_FIELDS)
+    new_comments = _replace_children(Comment, ids, comments, _COMMENT_FIELDS)
+    new_documents = _replace_children(SupportingDocument, ids, documents, _DOCUMENT_FIELDS)
     if code_owners:
         RejectionCode.objects.filter(portout_id__in=code_owners).delete()
         RejectionCode.objects.bulk_create(codes, batch_size=1000)
     if ids:
         PortOut.objects.filter(id__in=ids).update(details_synced_at=read_began, details_stale=False)
+    return new_comments, new_documents  # type: ignore[return-value]
 
 
 def mark_details_stale(portout_ids: Iterable[str]) -> int:

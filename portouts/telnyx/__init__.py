@@ -1,4 +1,4 @@
-"""Typed client for the Telnyx port-out, events, reports and documents APIs.
+"""Typed client for the Telnyx port-out, events, reports, documents and phone-number APIs.
 
 No Django here except inside `get_client()`, which reads settings at call time.
 """
@@ -34,6 +34,7 @@ from .errors import (
     WebhookVerificationError,
     failure_sentence,
 )
+from .numbers import PhoneNumberFilters
 from .retry import RetryPolicy
 from .types import (
     EVENT_FOC_DATE_CHANGED,
@@ -46,6 +47,7 @@ from .types import (
     EventData,
     Page,
     PageMeta,
+    PhoneNumberData,
     PortoutData,
     RejectionCodeData,
     ReportData,
@@ -81,6 +83,8 @@ __all__ = [
     "Page",
     "walk_pages",
     "PageMeta",
+    "PhoneNumberData",
+    "PhoneNumberFilters",
     "PermissionDeniedError",
     "PortoutData",
     "CommentData",

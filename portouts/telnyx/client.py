@@ -1,4 +1,4 @@
-"""HTTP client for the Telnyx port-out, events, reports and documents APIs.
+"""HTTP client for the Telnyx port-out, events, reports, documents and phone-number APIs.
 
 One `TelnyxClient` wraps one `httpx.Client`, so connections are pooled; use
 `get_client()` to share a single instance per process. The API key lives only
@@ -6,7 +6,7 @@ in the `Authorization` header of that `httpx.Client`: it is kept out of reprs,
 log lines (requests are logged at DEBUG without headers) and exception text.
 See `portouts.telnyx.retry` for which requests are retried and how.
 
-Why one module of ~770 lines: one concern, the API's operations on one transport. Each
+Why one module of ~800 lines: one concern, the API's operations on one transport. Each
 operation is a few lines over `_send`; splitting them by resource would put the retry
 mode of each request (the rule that no comment or upload is sent twice) far from it.
 """
@@ -37,6 +37,7 @@ from .errors import (
     error_class_for_status,
     normalize_errors,
 )
+from .numbers import PhoneNumberFilters, phone_number_query
 from .query import encode_query, to_utc_datetime
 from .retry import RetryPolicy
 from .types import (
@@ -45,6 +46,7 @@ from .types import (
     EventData,
     Page,
     PageMeta,
+    PhoneNumberData,
     PortoutData,
     RejectionCodeData,
     ReportData,
@@ -587,6 +589,28 @@ class TelnyxClient:
         path = f"/portouts/{_segment(portout_id, 'portout_id')}/supporting_documents"
         data = self._get_list("POST", path, json={"documents": items}, retry="not_sent")
         return [SupportingDocumentData.from_api(d) for d in data]
+
+    # -- phone numbers (the account's inventory) --------------------------
+
+    def list_phone_numbers(
+        self, *, page_size: int | None = None, **filters: Unpack[PhoneNumberFilters]
+    ) -> Iterator[PhoneNumberData]:
+        """Every number of the account matching the filters, across all pages."""
+        query = phone_number_query(filters)
+        return self._iterate(
+            lambda n: self._page("/phone_numbers", query, PhoneNumberData.from_api, n, page_size)
+        )
+
+    def list_phone_numbers_page(
+        self,
+        *,
+        page_number: int = 1,
+        page_size: int | None = None,
+        **filters: Unpack[PhoneNumberFilters],
+    ) -> Page[PhoneNumberData]:
+        """One page of the inventory with its meta (the sync stores page by page)."""
+        query = phone_number_query(filters)
+        return self._page("/phone_numbers", query, PhoneNumberData.from_api, page_number, page_size)
 
     # -- events -----------------------------------------------------------
 

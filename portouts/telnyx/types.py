@@ -32,6 +32,7 @@ __all__ = [
     "DocumentData",
     "Page",
     "PageMeta",
+    "PhoneNumberData",
     "PortoutData",
     "CommentData",
     "EventData",
@@ -383,6 +384,43 @@ class DocumentData:
             updated_at=parse_datetime(data.get("updated_at")),
             customer_reference=_str(data, "customer_reference"),
             record_type=_str(data, "record_type"),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class PhoneNumberData:
+    """A number of the account's inventory (`GET /phone_numbers`): who it is for
+    (`customer_reference`, `tags`), since when (`purchased_at`) and how (`source`)."""
+
+    id: str | None = None
+    record_type: str | None = None
+    phone_number: str | None = None
+    status: str | None = None
+    tags: list[str] = field(default_factory=list)
+    customer_reference: str | None = None
+    source: str | None = None
+    connection_id: str | None = None
+    purchased_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: dict[str, Any] = _raw_field()
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Self:
+        data = _as_dict(data)
+        return cls(
+            id=_str(data, "id"),
+            record_type=_str(data, "record_type"),
+            phone_number=_str(data, "phone_number"),
+            status=_str(data, "status"),
+            tags=_str_list(data, "tags"),
+            customer_reference=_str(data, "customer_reference"),
+            source=_str(data, "source"),
+            connection_id=_str(data, "connection_id"),
+            purchased_at=parse_datetime(data.get("purchased_at")),
+            created_at=parse_datetime(data.get("created_at")),
+            updated_at=parse_datetime(data.get("updated_at")),
             raw=data,
         )
 

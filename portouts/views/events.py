@@ -21,16 +21,16 @@ PER_PAGE = 50
 
 @require_GET
 def events_page(request: HttpRequest) -> HttpResponse:
-    """All events, or one port-out's (?portout=<id>), newest first."""
+    """All events, or one port-out's (?portout=<support key or id>), newest first."""
     # Always bound (an empty query string is valid), so the ordering of the FilterSet applies.
     filterset = PortOutEventFilter(request.GET, queryset=PortOutEvent.objects.all())
     # A filter that does not validate (e.g. a port-out id no Telnyx id looks like) shows its
     # error and filters nothing; the others still apply.
     filterset.is_valid()
     page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(event, event_service.payload_items(event.payload)) for event in page.object_list]
+    rows = event_service.event_rows(list(page.object_list))
     portout_id = filterset.form.cleaned_data.get("portout") or ""
-    portout = PortOut.objects.filter(pk=portout_id).first() if portout_id else None
+    portout = PortOut.objects.by_reference(portout_id).first() if portout_id else None
     query = request.GET.copy()
     query.pop("page", None)
     return render(

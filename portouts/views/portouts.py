@@ -21,13 +21,16 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from portouts import rows, selectors
+from portouts import rows, selectors, timeline
 from portouts.choices import LIST_COLUMNS
 from portouts.downloads import DocumentUnavailable, supporting_document_open
+from portouts.evidence.selectors import portout_evidence
 from portouts.filters import PortOutFilter
+from portouts.form_text import labelled_errors
 from portouts.forms import (
     PAGE_SIZES,
     AuthorizeForm,
@@ -47,6 +50,9 @@ logger = logging.getLogger(__name__)
 #: Filters shown in the first row of the list's form; the rest fold under "More filters".
 PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
 STATUS_HEADER = "X-Portout-Status"
+#: Timeline entries shown before "Show all": the latest turns, few enough to keep the
+#: timeline on the first screen of a port-out's page.
+TIMELINE_FIRST = 5
 
 
 def can_review(request: HtmxHttpRequest) -> bool:
@@ -137,6 +143,8 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     options = ListOptionsForm(request.GET if request.GET.get("per_page") else None)
     if options.is_bound and not options.is_valid():
         filter_errors["per_page"] = options.errors["per_page"]
+    # Shown under the fields' labels, never their names in the address.
+    filter_error_list = labelled_errors(filterset.form, options) if filter_errors else []
     paginator = selectors.CountCachedPaginator(queryset, options.page_size(), version=version)
     page = paginator.get_page(request.GET.get("page"))
     list_rows = rows.list_rows(page.object_list)
@@ -148,6 +156,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "filter": filterset,
         "filter_errors": filter_errors,
+        "filter_error_list": filter_error_list,
         "options": options,
         "page": page,
         "rows": list_rows,
@@ -183,11 +192,17 @@ def detail_context(
     if codes is None:
         codes = rules.eligible_codes(portout_id=portout.id)
     version = selectors.portout_version(portout_id=portout.id)
+    history = timeline.portout_history(portout=portout)
     context: dict[str, Any] = {
         "portout": portout,
         "deadline": selectors.deadline_for(portout),
-        "timeline": selectors.portout_timeline(portout_id=portout.id),
+        "timeline": history.entries[:TIMELINE_FIRST],
+        "timeline_more": history.entries[TIMELINE_FIRST:],
+        "timeline_count": len(history.entries),
+        "attempted_pin": history.attempted_pin,
         "documents": selectors.portout_documents(portout_id=portout.id),
+        # Read once, and only by a render that shows the verification panel.
+        "evidence": SimpleLazyObject(lambda: portout_evidence(portout)),
         "codes": codes,
         "can_review": can_review(request),
         "version": version,

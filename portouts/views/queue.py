@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from portouts import rows, selectors
+from portouts import rows, selectors, timeline
 from portouts.views import VERSION_HEADER, HtmxHttpRequest, shows_version
 
 
@@ -30,7 +30,7 @@ def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
         "overdue_count": counts.overdue,
         "due_soon_count": counts.due_soon,
         "pending_list_url": f"{reverse('portouts:list')}?{urlencode({'status': 'pending'})}",
-        "activity": selectors.recent_activity(),
+        "activity": timeline.recent_activity(),
         "window_hours": settings.REVIEW_WINDOW_HOURS,
         "due_soon_hours": settings.REVIEW_DUE_SOON_HOURS,
         "version": version,

@@ -20,6 +20,9 @@ from portouts.views import HtmxHttpRequest
 PAGE_ROWS = 100
 #: How often the page asks for progress while a report is queued or running.
 POLL_SECONDS = 2
+#: Sent (HX-Trigger) when a Telnyx report changed state since the page's last look: the
+#: "Reports in Telnyx" panel reloads itself on it.
+TELNYX_STALE_EVENT = "telnyx-reports-stale"
 
 
 def _require_perm(request: HtmxHttpRequest) -> None:
@@ -35,6 +38,8 @@ def _context(
         "rows": listing.rows,
         "retention_days": listing.retention_days,
         "any_active": listing.any_active,
+        "telnyx_state": listing.telnyx_state,
+        "telnyx_stale_event": TELNYX_STALE_EVENT,
         "poll_seconds": POLL_SECONDS,
         "can_request": request.user.has_perm(REQUEST_REPORT_PERMISSION),
         "form": form or TelnyxReportForm(),
@@ -47,6 +52,8 @@ def reports_page(request: HtmxHttpRequest) -> HttpResponse:
     context = _context(request)
     if request.htmx:
         response = render(request, "portouts/reports.html#report-list", context)
+        if request.GET.get("seen", context["telnyx_state"]) != context["telnyx_state"]:
+            response["HX-Trigger"] = TELNYX_STALE_EVENT
         if not context["any_active"]:
             # 286 tells htmx to stop polling; the final state is still swapped in.
             response.status_code = HttpResponseStopPolling.status_code
@@ -61,7 +68,11 @@ def telnyx_reports(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         "portouts/reports.html#telnyx-list",
-        {"telnyx_reports": listing.reports, "telnyx_error": listing.error},
+        {
+            "telnyx_rows": reports.telnyx_rows(listing),
+            "telnyx_error": listing.error,
+            "telnyx_stale_event": TELNYX_STALE_EVENT,
+        },
     )
 
 

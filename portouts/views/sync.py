@@ -12,6 +12,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from portouts import sync
 from portouts.models import SyncRun
 from portouts.roles import SYNC_PERMISSION
+from portouts.sync_history import run_duration, run_progress, sync_history, sync_last
 from portouts.views import HtmxHttpRequest
 
 TEMPLATE = "portouts/sync_runs.html"
@@ -21,15 +22,15 @@ TEMPLATE = "portouts/sync_runs.html"
 def sync_runs(request: HtmxHttpRequest) -> HttpResponse:
     """Recent runs with their counts and errors; the run in progress, if any."""
     running = sync.running_sync()
-    runs = SyncRun.objects.order_by("-started_at")[:50]
     return render(
         request,
         TEMPLATE,
         {
-            "runs": runs,
+            "history": sync_history(),
             "running": running,
+            **_progress_context(running),
             "can_sync": request.user.has_perm(SYNC_PERMISSION),
-            "last_success": sync.last_successful_run(),
+            "last_success": sync_last().last_success,
             "incremental_every": settings.SYNC_INCREMENTAL_EVERY,
             "full_crontab": settings.SYNC_FULL_CRONTAB,
             "time_zone": settings.TIME_ZONE,
@@ -58,5 +59,15 @@ def _progress(request: HtmxHttpRequest, run: SyncRun) -> HttpResponse:
     if run.status == SyncRun.Status.RUNNING:
         sync.fail_stale_runs()
         run.refresh_from_db()
-    status = 200 if run.status == SyncRun.Status.RUNNING else HTMX_STOP_POLLING
-    return render(request, f"{TEMPLATE}#progress", {"run": run}, status=status)
+    if run.status == SyncRun.Status.RUNNING:
+        return render(request, f"{TEMPLATE}#progress", _progress_context(run))
+    # Finished: the history table and the footer are swapped in too (out of band), and
+    # HTTP 286 stops the polling.
+    context = {**_progress_context(run), "history": sync_history(), "oob": True}
+    return render(request, f"{TEMPLATE}#finished", context, status=HTMX_STOP_POLLING)
+
+
+def _progress_context(run: SyncRun | None) -> dict[str, object]:
+    if run is None:
+        return {}
+    return {"run": run, "progress": run_progress(run), "run_duration": run_duration(run)}

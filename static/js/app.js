@@ -160,6 +160,40 @@
     if (document.hidden && elt && elt.classList.contains("poller")) event.preventDefault();
   });
 
+  // --- a document over Telnyx's limit is refused before it is sent -------------------------
+  // The limit and the sentence come from the server (data-max-bytes, data-too-large); the
+  // server still checks every upload.
+  function checkFileSize(input) {
+    const max = Number(input.dataset.maxBytes);
+    const file = input.files && input.files[0];
+    const message = file && max && file.size > max ? input.dataset.tooLarge : "";
+    input.setCustomValidity(message);
+    input.toggleAttribute("aria-invalid", Boolean(message));
+    const error = input.form && input.form.querySelector("[data-size-error]");
+    if (error) { error.textContent = message; error.hidden = !message; }
+    return !message;
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=file][data-max-bytes]")) {
+      checkFileSize(event.target);
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    const input = event.target.querySelector && event.target.querySelector("input[type=file][data-max-bytes]");
+    if (input && !checkFileSize(input)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  // One message per action: a new action clears the notices of the previous ones.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    if (event.defaultPrevented || !elt || elt.classList.contains("poller")) return;
+    if (!elt.closest("#decision, #comment-form, #upload-form")) return;
+    document.querySelectorAll("[data-notice], #messages > .message").forEach(function (n) { n.remove(); });
+  });
+
   // After a swap: focus what the server marked (e.g. the Confirm button), refresh flags.
   document.addEventListener("htmx:afterSwap", function (event) {
     let target = event.detail.target;
@@ -170,5 +204,8 @@
     if (!target || ["results", "poller", "board"].includes(target.id)) return;
     const auto = target.matches("[autofocus]") ? target : target.querySelector("[autofocus]");
     if (auto) auto.focus();
+    // A confirmation is shown whole, below the sticky header (scroll-margin in app.css).
+    const confirm = target.querySelector(".confirm");
+    if (confirm) confirm.scrollIntoView({ block: "nearest" });
   });
 })();

@@ -49,7 +49,7 @@ def test_filter_open_and_reject_with_code_and_reason(signed_in_page, reviewer, s
     page.wait_for_selector("[data-notice]:has-text('Rejected')")
     # The timeline shows the decision at once, from Telnyx's answer.
     timeline = page.locator("#timeline")
-    assert "Reject with code 1001" in timeline.inner_text()
+    assert "Rejected with code 1001" in timeline.inner_text()
     assert "Subscriber says they did not request this port." in timeline.inner_text()
     assert page.locator("#summary .badge").inner_text() == "Rejection pending"
     screenshot(page, "detail-rejected")

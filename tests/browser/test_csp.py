@@ -75,6 +75,9 @@ def test_pages_and_admin_run_under_the_enforced_policy(
         "/admin/portouts/portout/",
         f"/admin/portouts/portout/{portout.id}/change/",
         "/admin/auth/user/add/",
+        "/admin/portouts/customer/",
+        "/admin/portouts/customer/add/",
+        "/admin/portouts/customer/import/",
     ):
         page.goto(path)
         page.wait_for_load_state("load")

@@ -1,0 +1,59 @@
+"""Template tags of alerts: the unread indicator, claim and escalation badges (one query
+per page for any number of rows), a port-out's claim panel, the staff footer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from portouts.alerts import selectors
+from portouts.roles import REVIEW_PERMISSION
+
+register = template.Library()
+
+
+@register.inclusion_tag("alerts/_unread.html", takes_context=True)
+def unread_alerts(context: template.Context) -> dict[str, Any]:
+    user = context["request"].user
+    return {"count": selectors.unread_count(user.pk) if user.is_authenticated else 0}
+
+
+def _page_state(context: template.Context) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Active claims and escalations, read once per render whatever the number of rows."""
+    cache = context.render_context
+    if "alerts_state" not in cache:
+        cache["alerts_state"] = (selectors.active_claims(), selectors.active_escalations())
+    return cache["alerts_state"]  # type: ignore[no-any-return]
+
+
+@register.inclusion_tag("alerts/_row_badges.html", takes_context=True)
+def alert_badges(context: template.Context, portout_id: str) -> dict[str, Any]:
+    claims, escalations = _page_state(context)
+    return {
+        "claim": claims.get(portout_id),
+        "escalation": escalations.get(portout_id),
+        "me": context["request"].user.pk,
+    }
+
+
+@register.inclusion_tag("portouts/_claim.html", takes_context=True)
+def portout_claim(context: template.Context, portout: Any) -> dict[str, Any]:
+    request = context["request"]
+    claims = selectors.active_claims([portout.pk])
+    return {
+        "portout": portout,
+        "claim": claims.get(portout.pk),
+        "me": request.user.pk,
+        "can_claim": request.user.has_perm(REVIEW_PERMISSION),
+        "escalations": selectors.portout_escalations(portout.pk),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("alerts/_footer.html", takes_context=True)
+def delivery_problems(context: template.Context) -> dict[str, Any]:
+    user = context["request"].user
+    if not user.is_staff:
+        return {"count": 0}
+    return selectors.delivery_problems()
