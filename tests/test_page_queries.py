@@ -56,7 +56,7 @@ def _cache_of(size: int, reviewer) -> str:
 @pytest.mark.parametrize("size", [12, 240])
 @pytest.mark.parametrize(
     ("page", "queries"),
-    [("queue", 15), ("list", 10), ("detail", 17)],
+    [("queue", 19), ("list", 13), ("detail", 26)],
 )
 def test_pages_run_a_fixed_number_of_queries(
     reviewer, reviewer_client, django_assert_num_queries, size, page, queries
