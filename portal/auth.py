@@ -68,19 +68,27 @@ def is_throttled(request: HttpRequest, username: str) -> bool:
     return False
 
 
+def count_in_window(key: str, window: int) -> int:
+    """Add one to a cache counter that expires `window` seconds after its last count; add
+    then incr, so counts arriving together all count. Raises the cache's errors."""
+    cache.add(key, 0, timeout=window)
+    try:
+        count = int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        count = 1
+    # Redis's incr keeps the expiry, the file cache's sets the default one: the window
+    # runs from the last count on both.
+    cache.touch(key, window)
+    return count
+
+
 def record_failure(request: HttpRequest, username: str) -> None:
-    """Count a failed sign-in; add then incr, so failures arriving together all count."""
+    """Count a failed sign-in against each of its counters."""
     window = settings.LOGIN_FAILURE_WINDOW
     with _fail_open("count a failed sign-in"):
         for key in _keys(request, username):
-            cache.add(key, 0, timeout=window)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=window)
-            # Redis's incr keeps the expiry, the file cache's sets the default one: the window
-            # runs from the last failure on both.
-            cache.touch(key, window)
+            count_in_window(key, window)
 
 
 def clear_failures(request: HttpRequest, username: str) -> None:

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portouts.context_processors.sync_status",
+                "portouts.context_processors.page_refresh",
             ],
         },
     },
@@ -287,7 +288,33 @@ TELNYX_WEBHOOK_TOLERANCE = env.int("TELNYX_WEBHOOK_TOLERANCE", default=300)
 REVIEW_WINDOW_HOURS = env.int("REVIEW_WINDOW_HOURS", default=24)
 # Port-outs with less than this many hours left are highlighted as due soon.
 REVIEW_DUE_SOON_HOURS = env.int("REVIEW_DUE_SOON_HOURS", default=4)
+# Seconds between the refreshes of the queue, the list and a port-out's page.
+PAGE_REFRESH_SECONDS = env.int("PAGE_REFRESH_SECONDS", default=10)
+# Two-person rule: a rejection is prepared by one reviewer and sent to Telnyx only once a
+# second, different reviewer approves it. Off: one reviewer rejects in one step.
+TWO_PERSON_RULE = env.bool("TWO_PERSON_RULE", default=False)
+# Seconds a reviewer counts as viewing a port-out after the page last refreshed (it
+# refreshes every 10 s), and as deciding after opening its decision panel.
+PRESENCE_SECONDS = env.int("PRESENCE_SECONDS", default=30)
+DECIDING_SECONDS = env.int("DECIDING_SECONDS", default=120)
 
+# --- Risk flags and the end user's confirmation --------------------------------------------
+# A request for at least this many numbers is flagged "many numbers leaving at once".
+RISK_MANY_NUMBERS = env.int("RISK_MANY_NUMBERS", default=10)
+# The team's business hours: requests created outside them are flagged. Days are ISO
+# weekdays (1 = Monday), hours "HH:MM-HH:MM" in RISK_BUSINESS_TIMEZONE.
+RISK_BUSINESS_TIMEZONE = env.str("RISK_BUSINESS_TIMEZONE", default="America/Chicago")
+RISK_BUSINESS_DAYS = env.list("RISK_BUSINESS_DAYS", cast=int, default=[1, 2, 3, 4, 5])
+RISK_BUSINESS_HOURS = env.str("RISK_BUSINESS_HOURS", default="09:00-19:00")
+# Requests to the public confirmation page allowed per client address per window (seconds).
+CONFIRMATION_RATE_LIMIT = env.int("CONFIRMATION_RATE_LIMIT", default=20)
+CONFIRMATION_RATE_WINDOW = env.int("CONFIRMATION_RATE_WINDOW", default=600)
+# Seconds between checks for confirmations left unanswered past their time (beat).
+CONFIRMATION_CHECK_EVERY = env.int("CONFIRMATION_CHECK_EVERY", default=60)
+CELERY_BEAT_SCHEDULE["risk-confirmations-due"] = {
+    "task": "portouts.tasks.confirmations_due_task",
+    "schedule": timedelta(seconds=CONFIRMATION_CHECK_EVERY),
+}
 # --- Alerts -------------------------------------------------------------------------------
 # Key of the Fernet encryption of channel URLs; by default derived from SECRET_KEY (changing
 # SECRET_KEY then makes stored channel URLs unreadable: set this to keep them).
@@ -308,7 +335,8 @@ CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {
     "task": "portouts.tasks.alerts_evaluate_task",
     "schedule": timedelta(seconds=ALERTS_EVALUATE_EVERY),
 }
-# E-mail (alerts to people and e-mail channels) through Django's SMTP backend (MAILERS).
+# E-mail (alerts to people, e-mail channels, the end user's confirmation requests) through
+# Django's SMTP backend (MAILERS).
 MAILERS = {
     "default": {
         "BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"),

@@ -2,7 +2,8 @@
 
 Telnyx owns port-outs, their numbers, comments, documents, rejection codes and events:
 the sync writes them, so the admin only shows them (no add, change or delete). The audit
-trail (review actions) and sync runs are read-only records too; reports may be deleted.
+trail (review actions), internal notes, rejections prepared under the two-person rule and
+sync runs are read-only records too; reports may be deleted.
 Customer records are the team's own: edited here and imported from CSV.
 """
 
@@ -23,6 +24,8 @@ from portouts.models import (
     Comment,
     Customer,
     CustomerNumber,
+    InternalNote,
+    PendingDecision,
     PhoneNumber,
     PortOut,
     PortOutEvent,
@@ -283,6 +286,27 @@ class ReviewActionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+@admin.register(InternalNote)
+class InternalNoteAdmin(ReadOnlyAdmin):
+    """Team-only notes: written on the port-out's page, never here."""
+
+    list_display = ["created_at", "author", "portout"]
+    list_select_related = ["author", "portout"]
+    search_fields = ["=portout__id", "portout__support_key", "author__username", "body"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(PendingDecision)
+class PendingDecisionAdmin(ReadOnlyAdmin):
+    """Rejections under the two-person rule: who prepared, who approved, what became of it."""
+
+    list_display = ["prepared_at", "portout", "rejection_code", "prepared_by", "state"]
+    list_select_related = ["portout", "prepared_by"]
+    list_filter = ["state"]
+    search_fields = ["=portout__id", "portout__support_key", "prepared_by__username"]
+    date_hierarchy = "prepared_at"
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
     list_display = [
@@ -365,3 +389,6 @@ class CustomerAdmin(ImportExportModelAdmin):  # type: ignore[misc]
 
 # Alerts: channels, rules and the delivery log (registered by their own module).
 import portouts.alerts.admin  # noqa: E402, F401
+
+# The risk models' admin lives with them.
+from portouts.risk import admin as _risk_admin  # noqa: E402, F401

@@ -1,6 +1,7 @@
 """The dashboard's vocabulary, defined once: port-out statuses (label and badge tone), event
-types, document types, review-action kinds, decision outcomes and the columns of the
-port-out list.
+types, document types, review-action kinds, decision outcomes, the states of a decision
+waiting for a second reviewer, risk flags and their severities, watch-list kinds,
+confirmation answers, outcome labels and the columns of the port-out list.
 
 Models, forms, filters, selectors, templates and the admin read these. The Telnyx client
 keeps its own wire literals (it knows no Django) and so does the sandbox (an independent
@@ -79,6 +80,126 @@ class ReviewActionKind(models.TextChoices):
     COMMENT = "comment", "Comment"
     UPLOAD = "upload", "Upload document"
     REPUBLISH = "republish", "Republish event"
+    PREPARE = "prepare", "Prepare rejection"
+    WITHDRAW = "withdraw", "Withdraw rejection"
+    LABEL = "label", "Label outcome"
+
+
+class PendingDecisionState(models.TextChoices):
+    """Where a rejection prepared under the two-person rule stands."""
+
+    WAITING = "waiting", "Waiting for a second reviewer"
+    SENT = "sent", "Approved and sent"
+    VOID = "void", "Void: the port-out changed in Telnyx"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class TimeLeft(models.TextChoices):
+    """Where a pending port-out stands in its response window: the queue's sections, in
+    the queue's order, and the list's "time left" filter."""
+
+    DUE_SOON = "due_soon", "Due soon"
+    IN_WINDOW = "in_window", "In window"
+    PAST_WINDOW = "past_window", "Past the window"
+
+
+class RiskSeverity(models.TextChoices):
+    """How much a risk flag weighs; `positive` flags speak for the request."""
+
+    POSITIVE = "positive", "Speaks for it"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+#: Points each severity adds to a port-out's risk score (the score is their sum, kept
+#: within 0-100; positive flags take points off). The one formula: `portouts.risk.engine`.
+SEVERITY_POINTS: dict[str, int] = {
+    RiskSeverity.POSITIVE: -20,
+    RiskSeverity.LOW: 10,
+    RiskSeverity.MEDIUM: 20,
+    RiskSeverity.HIGH: 35,
+    RiskSeverity.CRITICAL: 60,
+}
+
+#: Most severe first, for ordering flags on a page.
+SEVERITY_RANK: dict[str, int] = {
+    RiskSeverity.CRITICAL: 0,
+    RiskSeverity.HIGH: 1,
+    RiskSeverity.MEDIUM: 2,
+    RiskSeverity.LOW: 3,
+    RiskSeverity.POSITIVE: 4,
+}
+
+
+class RiskFlagKind(models.TextChoices):
+    """The risk flags a port-out can carry (one `portouts.risk.flags` function each)."""
+
+    PIN = "pin", "Wrong or missing PIN"
+    NEW_CARRIER = "new_carrier", "New gaining carrier"
+    MANY_NUMBERS = "many_numbers", "Many numbers"
+    REPEATED = "repeated", "Repeated attempt"
+    OFF_HOURS = "off_hours", "Outside business hours"
+    WATCHLIST = "watchlist", "On the watch list"
+    EXPECTED = "expected", "Expected"
+    CONFIRMED_NO = "confirmed_no", "End user answered No"
+    CONFIRMED_YES = "confirmed_yes", "End user answered Yes"
+    NO_ANSWER = "no_answer", "No answer from the end user"
+    CUSTOMER_MISMATCH = "customer_mismatch", "Differs from our customer record"
+    NO_CUSTOMER = "no_customer", "Numbers without a customer record"
+    FROZEN = "frozen", "Customer under a port-out freeze"
+    ALL_NUMBERS = "all_numbers", "All of the customer's numbers leaving"
+    RECENT_NUMBERS = "recent_numbers", "Numbers new to the account"
+
+
+#: The severity of each flag kind, defined once.
+FLAG_SEVERITY: dict[str, str] = {
+    RiskFlagKind.PIN: RiskSeverity.HIGH,
+    RiskFlagKind.NEW_CARRIER: RiskSeverity.MEDIUM,
+    RiskFlagKind.MANY_NUMBERS: RiskSeverity.MEDIUM,
+    RiskFlagKind.REPEATED: RiskSeverity.HIGH,
+    RiskFlagKind.OFF_HOURS: RiskSeverity.LOW,
+    RiskFlagKind.WATCHLIST: RiskSeverity.HIGH,
+    RiskFlagKind.EXPECTED: RiskSeverity.POSITIVE,
+    RiskFlagKind.CONFIRMED_NO: RiskSeverity.CRITICAL,
+    RiskFlagKind.CONFIRMED_YES: RiskSeverity.POSITIVE,
+    RiskFlagKind.NO_ANSWER: RiskSeverity.MEDIUM,
+    RiskFlagKind.CUSTOMER_MISMATCH: RiskSeverity.HIGH,
+    RiskFlagKind.NO_CUSTOMER: RiskSeverity.LOW,
+    RiskFlagKind.FROZEN: RiskSeverity.HIGH,
+    RiskFlagKind.ALL_NUMBERS: RiskSeverity.MEDIUM,
+    RiskFlagKind.RECENT_NUMBERS: RiskSeverity.MEDIUM,
+}
+
+
+class WatchKind(models.TextChoices):
+    """What a watch-list entry names."""
+
+    SPID = "spid", "SPID"
+    CARRIER = "carrier", "Gaining carrier"
+    NAME = "name", "Name"
+    ADDRESS = "address", "Address"
+
+
+class ConfirmationAnswer(models.TextChoices):
+    """The end user's answer to "Did you request this transfer?"."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+#: hours a Reviewer may give the end user to answer (capped by the port-out's deadline)
+CONFIRMATION_ANSWER_WITHIN_HOURS = (1, 2, 4, 8, 12)
+
+
+class OutcomeLabel(models.TextChoices):
+    """How an ended port-out turned out, as a Reviewer labels it."""
+
+    LEGITIMATE = "legitimate", "Legitimate"
+    FRAUD = "fraud", "Fraud attempt"
+    CUSTOMER_ERROR = "customer_error", "Customer error"
+    UNKNOWN = "unknown", "Unknown"
 
 
 class PinResult(models.TextChoices):
@@ -128,7 +249,8 @@ class DecidedVia(models.TextChoices):
 @dataclass(frozen=True)
 class ListColumn:
     """A column of the port-out list: its key, the `o` value that sorts by it, its header,
-    the model field it sorts on, and whether narrow screens hide it."""
+    the model field it sorts on (empty `order`: not sortable), and whether narrow screens
+    hide it."""
 
     key: str
     order: str
@@ -139,6 +261,8 @@ class ListColumn:
 
 LIST_COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("status", "status", "Status", "status"),
+    # Time left runs with the creation date; sorting by it is sorting by "Created".
+    ListColumn("time_left", "", "Time left", ""),
     ListColumn("numbers", "number", "Numbers", "first_number"),
     ListColumn("end_user", "end_user", "End user", "end_user_name"),
     ListColumn("carrier", "carrier", "Gaining carrier", "carrier_name"),
@@ -184,6 +308,7 @@ class AlertKind(models.TextChoices):
     NEW_COMMENT = "new_comment", "New comment from the gaining carrier or Telnyx"
     NEW_DOCUMENT = "new_document", "Document attached by the carrier"
     SYNC_BLIND = "sync_blind", "Sync failing or cache out of date"
+    END_USER_NO = "end_user_no", "End user answered No to the confirmation"
 
 
 class ChannelKind(models.TextChoices):

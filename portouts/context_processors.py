@@ -1,7 +1,9 @@
-"""Values every page shows: when the cache was last synced and whether that run failed."""
+"""Values every page shows: when the cache was last synced and whether that run failed, and
+how often the page refreshes itself."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from portouts.sync_history import sync_last
@@ -13,3 +15,8 @@ def sync_status(request: HttpRequest) -> dict[str, object]:
         return {}
     last = sync_last()
     return {"last_sync_run": last.last_run, "last_successful_sync": last.last_success}
+
+
+def page_refresh(request: HttpRequest) -> dict[str, object]:
+    """The pollers' interval (`PAGE_REFRESH_SECONDS`), one setting for every page."""
+    return {"refresh_every": settings.PAGE_REFRESH_SECONDS}

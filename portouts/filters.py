@@ -15,11 +15,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus
+from portouts.choices import EXTRA_ORDERS, LIST_COLUMNS, EventType, PortOutStatus, TimeLeft
 from portouts.forms import DateRangeForm
 from portouts.ids import is_portout_reference, is_telnyx_id
 from portouts.models import PortOut, PortOutEvent, PortOutNumber
 from portouts.phones import PhoneQuery, looks_like_phone, parse_phone
+from portouts.urgency import time_left_q
 
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
@@ -173,6 +174,13 @@ class PortOutFilter(django_filters.FilterSet):
         label="Statuses",
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
+    time_left = django_filters.ChoiceFilter(
+        method="filter_time_left",
+        choices=TimeLeft.choices,
+        label="Time left",
+        empty_label="Any time left",
+        help_text="Pending port-outs by where they stand in the response window",
+    )
     carrier_name = django_filters.CharFilter(lookup_expr="icontains", label="Gaining carrier")
     spid = django_filters.CharFilter(lookup_expr="iexact", label="SPID")
     pon = django_filters.CharFilter(lookup_expr="icontains", label="PON")
@@ -203,8 +211,8 @@ class PortOutFilter(django_filters.FilterSet):
         widget=_date_widget(),
     )
     o = django_filters.OrderingFilter(
-        fields=tuple((c.sort_field, c.order) for c in LIST_COLUMNS) + EXTRA_ORDERS,
-        field_labels={c.sort_field: c.label for c in LIST_COLUMNS},
+        fields=tuple((c.sort_field, c.order) for c in LIST_COLUMNS if c.order) + EXTRA_ORDERS,
+        field_labels={c.sort_field: c.label for c in LIST_COLUMNS if c.order},
         label="Sort by",
     )
 
@@ -227,6 +235,13 @@ class PortOutFilter(django_filters.FilterSet):
         if looks_like_phone(value):
             match |= Q(id__in=_numbers_matching(parse_phone(value)))
         return queryset.filter(match)
+
+    def filter_time_left(
+        self, queryset: QuerySet[PortOut], name: str, value: str
+    ) -> QuerySet[PortOut]:
+        if not value:
+            return queryset
+        return queryset.filter(time_left_q(TimeLeft(value)), status=PortOutStatus.PENDING)
 
     def filter_phone_number(
         self, queryset: QuerySet[PortOut], name: str, value: PhoneQuery | None

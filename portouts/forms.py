@@ -250,3 +250,20 @@ class TelnyxReportForm(DateRangeForm):
     def clean_customer_references(self) -> list[str]:
         value = self.cleaned_data.get("customer_references", "")
         return [ref.strip() for ref in (value or "").split(",") if ref.strip()]
+
+
+class InternalNoteForm(forms.Form):
+    """A note for the team only: kept in the dashboard, never sent to Telnyx."""
+
+    body = forms.CharField(
+        label="Internal note",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Team only: kept in this dashboard, never sent to Telnyx or the gaining carrier.",
+    )
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError("Write the note first.")
+        return body

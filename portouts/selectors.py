@@ -10,63 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TypedDict
+from urllib.parse import quote
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from portouts.choices import LIST_FIELDS
+from portouts import desk
+from portouts.choices import LIST_FIELDS, PortOutStatus, status_label, status_tone
 from portouts.models import (
     Comment,
     PortOut,
     PortOutEvent,
-    PortOutStatus,
     ReviewAction,
     SupportingDocument,
 )
+from portouts.risk.selectors import risk_version
+from portouts.urgency import deadline_at, left_text
+from portouts.urgency import deadline_for as deadline_for  # the port-out page's deadline
 
 logger = logging.getLogger(__name__)
-
-
-def review_window() -> timedelta:
-    return timedelta(hours=settings.REVIEW_WINDOW_HOURS)
-
-
-def due_soon_window() -> timedelta:
-    return timedelta(hours=settings.REVIEW_DUE_SOON_HOURS)
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """When Telnyx will authorize a pending port-out by default, and how close that is."""
-
-    due_at: datetime | None
-    left: timedelta | None
-
-    @property
-    def overdue(self) -> bool:
-        return self.left is not None and self.left <= timedelta(0)
-
-    @property
-    def due_soon(self) -> bool:
-        return self.left is not None and timedelta(0) < self.left <= due_soon_window()
-
-    @property
-    def urgency(self) -> str:
-        return "overdue" if self.overdue else "due-soon" if self.due_soon else ""
-
-
-def deadline_for(portout: PortOut, *, now: datetime | None = None) -> Deadline:
-    if portout.created_at is None:
-        return Deadline(None, None)
-    due_at = portout.created_at + review_window()
-    return Deadline(due_at, due_at - (now or timezone.now()))
 
 
 # -- queue ---------------------------------------------------------------------------
@@ -75,69 +44,27 @@ def deadline_for(portout: PortOut, *, now: datetime | None = None) -> Deadline:
 def portout_status_counts(*, version: str) -> list[tuple[str, str, int]]:
     """(status, label, count) for every known status, then any unknown status Telnyx sent.
 
-    Counting 100,000 port-outs by status took a tenth of the queue's time (profile); the
-    counts only change with the cache, so they are cached per `cache_version`."""
-    counts: dict[str, int] = dict(
-        cached(
-            "portouts:status-counts:" + version,
-            lambda: list(
-                PortOut.objects.present().values_list("status").annotate(n=Count("id")).order_by()
-            ),
+    Counting every cached port-out by status is the queue's costliest query (a scan of
+    100,000 rows); its result only changes with `cache_version`, so it is cached under it.
+    """
+    key = f"portouts:status-counts:{version}"
+    try:
+        counts = cache.get(key)
+    except Exception:  # the cache is an optimisation: count without it
+        logger.warning("Status count cache unavailable", exc_info=True)
+        counts = None
+    if not isinstance(counts, dict):
+        counts = dict(
+            PortOut.objects.present().values_list("status").annotate(n=Count("id")).order_by()
         )
-    )
+        try:
+            cache.set(key, counts, COUNT_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Status count cache unavailable", exc_info=True)
+    counts = dict(counts)
     rows = [(s.value, s.label, counts.pop(s.value, 0)) for s in PortOutStatus]
     rows += [(status, status, n) for status, n in sorted(counts.items())]
     return rows
-
-
-#: Rows the queue shows; the page says how many more are pending and links to the list.
-QUEUE_LIMIT = 200
-
-
-def portout_queue(*, limit: int = QUEUE_LIMIT) -> list[tuple[PortOut, Deadline]]:
-    """Pending port-outs, most urgent first.
-
-    Every pending port-out has the same window from created_at, so the least time left is
-    the oldest created_at; ties (and rows without created_at) fall back to the FOC date.
-    Port-outs last seen pending that Telnyx no longer lists stay here (`vanished_at` set,
-    the page marks them): Telnyx may still authorize them by default.
-    """
-    now = timezone.now()
-    rows = (
-        _queue_pending()
-        .only(*LIST_FIELDS, "vanished_at")
-        .order_by(F("created_at").asc(nulls_last=True), F("foc_date").asc(nulls_last=True), "id")[
-            :limit
-        ]
-    )
-    return [(p, deadline_for(p, now=now)) for p in rows]
-
-
-def _queue_pending() -> QuerySet[PortOut]:
-    """Pending port-outs for the queue, vanished ones included (see `portout_queue`)."""
-    return PortOut.objects.filter(status=PortOutStatus.PENDING)
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    """Every pending port-out counted, not only the rows the queue shows."""
-
-    pending: int
-    overdue: int
-    due_soon: int
-
-
-def pending_counts(*, now: datetime | None = None) -> QueueCounts:
-    """Pending, overdue and due-soon port-outs, in one query (same rules as `Deadline`)."""
-    now = now or timezone.now()
-    ended = now - review_window()  # created at or before this: the window has ended
-    soon = ended + due_soon_window()
-    counts = _queue_pending().aggregate(
-        pending=Count("id"),
-        overdue=Count("id", filter=Q(created_at__lte=ended)),
-        due_soon=Count("id", filter=Q(created_at__gt=ended, created_at__lte=soon)),
-    )
-    return QueueCounts(**counts)
 
 
 # -- list ------------------------------------------------------------------------------
@@ -146,6 +73,71 @@ def pending_counts(*, now: datetime | None = None) -> QueueCounts:
 def portout_list_base() -> QuerySet[PortOut]:
     """The rows the list starts from, before filters: cached port-outs Telnyx still lists."""
     return PortOut.objects.present().only(*LIST_FIELDS)
+
+
+class ListRow(TypedDict):
+    """One row of the list, every cell already a string (a plain dict: the template
+    engine looks dict keys up first, which keeps 250 rows cheap to render)."""
+
+    id: str
+    url: str
+    status_label: str
+    status_tone: str
+    number: str
+    more_numbers: int
+    number_count: int
+    end_user: str
+    carrier: str
+    spid: str
+    pon: str
+    foc: str
+    requested_foc: str
+    created: str
+    created_iso: str
+    key: str
+    time_left: str
+    time_left_bucket: str
+
+
+def _utc_day(value: datetime | None) -> str:
+    return value.astimezone(UTC).date().isoformat() if value else ""
+
+
+def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
+    """The page's rows with their cells formatted ("—" for an empty cell)."""
+    # reverse() once, then the ids are quoted into the same pattern.
+    marker = "portout-id-marker"
+    pattern = reverse("portouts:detail", args=[marker])
+    zone = timezone.get_current_timezone()
+    now = timezone.now()
+    rows: list[ListRow] = []
+    for p in portouts:
+        created = p.created_at.astimezone(zone) if p.created_at else None
+        pending = p.status == PortOutStatus.PENDING
+        deadline = deadline_at(p.created_at, now=now) if pending else None
+        rows.append(
+            {
+                "url": pattern.replace(marker, quote(p.id, safe="")),
+                "status_label": status_label(p.status),
+                "status_tone": status_tone(p.status),
+                "number": p.first_number or "—",
+                "more_numbers": max(0, p.number_count - 1),
+                "number_count": p.number_count,
+                "end_user": p.end_user_name or "—",
+                "carrier": p.carrier_name or "—",
+                "spid": p.spid,
+                "pon": p.pon or "—",
+                "foc": _utc_day(p.foc_date) or "—",
+                "requested_foc": _utc_day(p.requested_foc_date) or "—",
+                "created": created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
+                "created_iso": created.isoformat() if created else "",
+                "key": p.support_key or p.id,
+                "time_left": left_text(deadline) if deadline else "—",
+                "time_left_bucket": deadline.time_left.value if deadline else "",
+                "id": p.id,
+            }
+        )
+    return rows
 
 
 class CountCachedPaginator(Paginator):  # type: ignore[type-arg]
@@ -166,30 +158,23 @@ class CountCachedPaginator(Paginator):  # type: ignore[type-arg]
     def count(self) -> int:
         sql, params = self.queryset.order_by().query.sql_with_params()
         key = "portouts:list-count:" + _token(self.version, sql, repr(params))
-        total: int = cached(key, self.queryset.count)
+        try:
+            found = cache.get(key)
+        except Exception:  # the cache is an optimisation: count without it
+            logger.warning("List count cache unavailable", exc_info=True)
+            return self.queryset.count()
+        if isinstance(found, int):
+            return found
+        total = self.queryset.count()
+        try:
+            cache.set(key, total, COUNT_CACHE_SECONDS)
+        except Exception:
+            logger.warning("List count cache unavailable", exc_info=True)
         return total
 
 
-#: How long a count stays cached; a new cache version makes a new key before that.
+#: How long a list count stays cached; a new cache version makes a new key before that.
 COUNT_CACHE_SECONDS = 600
-
-
-def cached[T](key: str, compute: Callable[[], T]) -> T:
-    """compute() kept in the cache under `key` (a key holding a version token). The cache
-    is an optimisation: when it does not answer, compute() runs every time."""
-    try:
-        found = cache.get(key)
-    except Exception:
-        logger.warning("Count cache unavailable", exc_info=True)
-        return compute()
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    value = compute()
-    try:
-        cache.set(key, value, COUNT_CACHE_SECONDS)
-    except Exception:
-        logger.warning("Count cache unavailable", exc_info=True)
-    return value
 
 
 def cache_version() -> str:
@@ -232,6 +217,8 @@ def portout_version(*, portout_id: str) -> str:
         docs["n"],
         actions["id"],
         actions["done"],
+        desk.desk_version(portout_id=portout_id),
+        risk_version(portout_id=portout_id),
     )
 
 

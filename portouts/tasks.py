@@ -47,6 +47,17 @@ def expire_reports_task() -> dict[str, int]:
     return vars(reports_expire())
 
 
+# Risk ------------------------------------------------------------------------------------
+
+
+@shared_task(name="portouts.tasks.confirmations_due_task", ignore_result=True)
+def confirmations_due_task() -> int:
+    """Beat: flag confirmations whose answer time passed without an answer."""
+    from portouts.risk.confirmation import confirmations_due
+
+    return confirmations_due()
+
+
 # Sync ------------------------------------------------------------------------------------
 
 

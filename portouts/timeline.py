@@ -3,8 +3,10 @@
 Three sources describe the same history: Telnyx's events, the cached comments and our own
 review actions (the audit trail). A comment shows in all three (the ReviewAction that
 posted it, the Comment row Telnyx returned, the `portout.new_comment` event), so entries
-are merged by the Telnyx comment id: one comment, one entry. The functions return plain
-data (`TimelineEntry`); the templates render it.
+are merged by the Telnyx comment id: one comment, one entry. A port-out's timeline also
+shows its alerts and the team's internal notes (marked internal: kept in the dashboard,
+never sent to Telnyx). The functions return plain data (`TimelineEntry`); the templates
+render it.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from portouts.choices import DocumentType, EventType, PortOutStatus, ReviewActionKind
+from portouts import desk
+from portouts.choices import (
+    DocumentType,
+    EventType,
+    OutcomeLabel,
+    PortOutStatus,
+    ReviewActionKind,
+)
 from portouts.choices import event_label as _event_type_label
 from portouts.models import Comment, PortOut, PortOutEvent, RejectionCode, ReviewAction
+from portouts.risk.selectors import confirmation_timeline
 
 #: Authors of a comment, by who wrote it (see `_comment_author`).
 TELNYX_STAFF = "Telnyx staff"
@@ -34,6 +44,7 @@ ACTION_TITLES = {
         "Upload {document} {filename}",
     ),
     ReviewActionKind.REPUBLISH.value: ("Republished an event", "Republish an event"),
+    ReviewActionKind.LABEL.value: ("Outcome labelled: {label}", "Label outcome: {label}"),
 }
 OUTCOME_LABELS = {
     ReviewAction.Outcome.FAILED.value: "Failed",
@@ -45,7 +56,7 @@ OUTCOME_LABELS = {
 class TimelineEntry:
     """One line of a timeline or of the recent activity, every part already in words."""
 
-    kind: str  # "event", "comment" or "review"
+    kind: str  # "event", "comment", "review", "alert", "note" or "confirmation"
     at: datetime | None
     portout_id: str
     title: str
@@ -56,6 +67,8 @@ class TimelineEntry:
     outcome_label: str = ""
     note: str = ""
     portout_label: str = ""
+    #: the team's own words, kept in the dashboard and never sent to Telnyx (internal notes)
+    internal: bool = False
 
     @property
     def sort_key(self) -> tuple[float, str]:
@@ -274,8 +287,13 @@ def action_title(a: ReviewAction) -> str:
         code=inputs.get("rejection_code", "?"),
         document=document,
         filename=inputs.get("filename", ""),
+        label=_outcome_label(str(inputs.get("label", ""))),
     )
     return title.strip()
+
+
+def _outcome_label(value: str) -> str:
+    return str(OutcomeLabel(value).label) if value in OutcomeLabel.values else value
 
 
 def _action_entry(a: ReviewAction) -> TimelineEntry:
@@ -355,9 +373,15 @@ def _alert_entries(portout_id: str) -> list[TimelineEntry]:
     return alert_timeline_items(portout_id)
 
 
+def _note_entries(portout_id: str) -> list[TimelineEntry]:
+    """The team's internal notes on the port-out, marked internal: one query."""
+    return [TimelineEntry(**entry) for entry in desk.internal_note_entries(portout_id=portout_id)]
+
+
 def portout_history(*, portout: PortOut) -> PortoutHistory:
-    """The timeline of one port-out, newest first, in three queries whatever its length
-    (four when it was rejected: the codes' names)."""
+    """The timeline of one port-out, newest first, in a fixed number of queries whatever its
+    length: events, comments, actions, alerts, internal notes and the end user's
+    confirmation (one more when it was rejected: the codes' names)."""
     events = list(PortOutEvent.objects.filter(portout_id=portout.id))
     comments = list(Comment.objects.filter(portout_id=portout.id).defer("raw"))
     actions = list(ReviewAction.objects.filter(portout_id=portout.id).select_related("user"))
@@ -365,7 +389,15 @@ def portout_history(*, portout: PortOut) -> PortoutHistory:
     entries = _entries(
         shown_events=events, status_events=events, comments=comments, actions=actions, ctx=ctx
     )
-    entries = sorted(entries + _alert_entries(portout.id), key=lambda i: i.sort_key, reverse=True)
+    entries += [
+        TimelineEntry(kind="confirmation", portout_id=portout.id, **c)
+        for c in confirmation_timeline(portout_id=portout.id)
+    ]
+    entries = sorted(
+        entries + _alert_entries(portout.id) + _note_entries(portout.id),
+        key=lambda i: i.sort_key,
+        reverse=True,
+    )
     status_events = sorted(
         (e for e in events if e.event_type == EventType.STATUS_CHANGED), key=_time_order
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.urls import include, path, register_converter
 
 from portouts.ids import TelnyxIdConverter
+from portouts.views import desk as desk_views
 from portouts.views import events as event_views
 from portouts.views import metrics as metric_views
 from portouts.views import portouts, queue, webhooks
 from portouts.views import reports as report_views
 from portouts.views import review as review_views
+from portouts.views import risk as risk_views
 from portouts.views import sync as sync_views
 
 app_name = "portouts"
@@ -19,6 +21,7 @@ register_converter(TelnyxIdConverter, "telnyx_id")
 
 urlpatterns = [
     path("", queue.decision_queue, name="queue"),
+    path("queue/refresh", queue.queue_refresh, name="queue_refresh"),
     path("reports/", report_views.reports_page, name="reports"),
     path("reports/new", report_views.report_create, name="report_create"),
     path("reports/telnyx", report_views.telnyx_reports, name="telnyx_reports"),
@@ -47,6 +50,31 @@ urlpatterns = [
     path("portouts/<telnyx_id:portout_id>/reject/", review_views.portout_reject, name="reject"),
     path("portouts/<telnyx_id:portout_id>/comments/", review_views.portout_comment, name="comment"),
     path("portouts/<telnyx_id:portout_id>/documents/", review_views.portout_upload, name="upload"),
+    path("portouts/<telnyx_id:portout_id>/notes/", desk_views.note_create, name="note"),
+    path("portouts/<telnyx_id:portout_id>/deciding/", desk_views.deciding_mark, name="deciding"),
+    path(
+        "portouts/<telnyx_id:portout_id>/rejections/<int:pending_id>/approve/",
+        desk_views.rejection_approve,
+        name="rejection_approve",
+    ),
+    path(
+        "portouts/<telnyx_id:portout_id>/rejections/<int:pending_id>/withdraw/",
+        desk_views.rejection_withdraw,
+        name="rejection_withdraw",
+    ),
+    path(
+        "portouts/<telnyx_id:portout_id>/confirmation/",
+        risk_views.confirmation_send,
+        name="confirmation_send",
+    ),
+    path("portouts/<telnyx_id:portout_id>/outcome/", risk_views.outcome_label, name="outcome"),
+    path(
+        "portouts/<telnyx_id:portout_id>/outcome/watch/",
+        risk_views.outcome_watch,
+        name="outcome_watch",
+    ),
+    # The end user's answer page: no sign-in (a signed single-use link), rate-limited.
+    path("confirm/<str:token>/", risk_views.confirmation_answer, name="confirmation_answer"),
     path(
         "portouts/<telnyx_id:portout_id>/documents/<telnyx_id:document_id>/download/",
         portouts.document_download,

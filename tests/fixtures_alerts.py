@@ -8,18 +8,21 @@ receiver for webhook channels, channels and rules, and e-mail settings pointed a
   (seconds before answering), `.wait_for(n)`.
 - `alert_settings`: MAILERS (and EMAIL_HOST/EMAIL_PORT) at the SMTP server (also in os.environ, for
   worker processes), fast retries (backoff 0), timeouts of 1 s.
+- `mailbox`: `smtp_server` with `alert_settings` applied; `.mails(n)` parses what arrived.
 - `make_channel(kind, target)`, `make_rule(kind, channels=..., users=..., **fields)`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email
 import json
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -62,6 +65,10 @@ class SmtpServer:
 
     def texts(self) -> list[str]:
         return [m.content.decode(errors="replace") for m in self.messages]
+
+    def mails(self, count: int = 1, timeout: float = 10.0) -> list[Message]:
+        """The messages received, parsed, once at least `count` have arrived."""
+        return [email.message_from_bytes(e.original_content) for e in self.wait_for(count, timeout)]
 
 
 @pytest.fixture
@@ -141,6 +148,12 @@ def alert_settings(settings: Any, smtp_server: SmtpServer, monkeypatch: Any) -> 
     }.items():
         monkeypatch.setenv(name, value)
     return settings
+
+
+@pytest.fixture
+def mailbox(alert_settings: Any, smtp_server: SmtpServer) -> SmtpServer:
+    """The SMTP server with Django's default mailer pointed at it."""
+    return smtp_server
 
 
 @pytest.fixture

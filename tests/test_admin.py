@@ -12,6 +12,8 @@ from django.utils import timezone
 from portouts import sync, telnyx
 from portouts.models import (
     Comment,
+    InternalNote,
+    PendingDecision,
     PortOut,
     PortOutEvent,
     PortOutNumber,
@@ -33,7 +35,7 @@ def _fast_password_hashing(settings):
 
 
 TELNYX_OWNED = [PortOut, PortOutNumber, Comment, SupportingDocument, RejectionCode, PortOutEvent]
-ALL_MODELS = [*TELNYX_OWNED, ReviewAction, SyncRun, Report]
+ALL_MODELS = [*TELNYX_OWNED, ReviewAction, InternalNote, PendingDecision, SyncRun, Report]
 
 
 @pytest.fixture
@@ -65,6 +67,8 @@ def data(admin_user):
         created_at=timezone.now(),
     )
     ReviewAction.objects.create(portout_id=pid, user=admin_user, kind="comment")
+    InternalNote.objects.create(portout_id=pid, author=admin_user, body="Team only")
+    PendingDecision.objects.create(portout_id=pid, rejection_code=1001, prepared_by=admin_user)
     SyncRun.objects.create(kind="full", status="failed", error="boom")
     Report.objects.create(kind="local", requested_by=admin_user)
     return pid

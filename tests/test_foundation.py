@@ -16,8 +16,9 @@ from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Reachable without signing in; everything else must send the visitor to sign-in.
-PUBLIC_URL_NAMES = {"login", "healthz", "webhook"}
+# Reachable without signing in; everything else must send the visitor to sign-in. The end
+# user's confirmation answer is a single-use signed link (tests/test_risk_confirmation.py).
+PUBLIC_URL_NAMES = {"login", "healthz", "webhook", "confirmation_answer"}
 
 
 def _walk(patterns, prefix=""):

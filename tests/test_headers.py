@@ -115,3 +115,9 @@ def test_templates_and_static_files_hold_nothing_the_policy_blocks():
             assert "hx-on" not in text, path
     base = (ROOT / "templates" / "base.html").read_text()
     assert '"includeIndicatorStyles": false' in base
+
+
+def test_no_template_comment_leaks_into_a_page(viewer_client):
+    """Django's {# #} comments are one line only; a longer one would print as text."""
+    body = viewer_client.get("/").content.decode()
+    assert "{#" not in body and "#}" not in body

@@ -206,7 +206,7 @@ def test_refresh_behind_catches_up_only_what_changed(
     rows[0].status = "authorized"
     rows[0].synced_at = timezone.now()
     rows[0].save()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         assert facts_refresh_behind() == 1
     assert PortOutFacts.objects.get(portout=rows[0]).decided_via == DecidedVia.DASHBOARD
 
@@ -217,8 +217,8 @@ def test_facts_refresh_reads_a_constant_number_of_queries(
     rows = [portout("authorized") for _ in range(20)]
     for po in rows:
         status_event(po, "authorized", start() + timedelta(hours=30))
-    # port-outs, events, actions, comments, the upsert, and the transaction's savepoint
-    with django_assert_max_num_queries(7):
+    # port-outs, events, actions, comments, alerts, claims, the upsert, the savepoint
+    with django_assert_max_num_queries(9):
         assert facts_refresh([p.id for p in rows]) == 20
 
 
@@ -230,7 +230,8 @@ def test_the_sync_keeps_the_facts_current(synced: Any, reviewer: Any) -> None:
     from portouts.review.decisions import portout_authorize
 
     assert PortOutFacts.objects.count() == PortOut.objects.count() > 0
-    pending = list(PortOut.objects.pending().order_by("created_at").values_list("id", flat=True))
+    # the youngest: still in their window (the sandbox authorizes the others by itself)
+    pending = list(PortOut.objects.pending().order_by("-created_at").values_list("id", flat=True))
     outside, ours = pending[0], pending[1]
     synced.state.update_status(outside, "authorized", body={"reason": "Checked in the portal"})
     sync.run_incremental_sync(triggered_by="test")
@@ -238,3 +239,38 @@ def test_the_sync_keeps_the_facts_current(synced: Any, reviewer: Any) -> None:
     portout_authorize(user=reviewer, portout_id=ours, note="Checked with the customer")
     f = PortOutFacts.objects.get(portout_id=ours)
     assert (f.outcome, f.decided_via, f.decided_by) == ("authorized", "dashboard", reviewer)
+
+
+def test_alert_to_claim_counts_from_the_first_alert_to_the_first_claim(reviewer: Any) -> None:
+    from portouts.alerts.claims import portout_claim_release, portout_claim_take
+    from portouts.models import Notification
+
+    po = portout("pending")
+    facts(po)
+    first_alert = start() + timedelta(hours=1)
+    for n, at in enumerate((first_alert, first_alert + timedelta(minutes=30))):
+        Notification.objects.create(
+            portout=po,
+            kind="new_pending",
+            occasion=f"o{n}",
+            title="New",
+            dedup_key=f"k{n}",
+            created_at=at,
+        )
+    portout_claim_take(po.id, reviewer, now=first_alert + timedelta(minutes=12))
+    portout_claim_release(po.id, reviewer)
+    portout_claim_take(po.id, reviewer, now=first_alert + timedelta(hours=3))  # not the first
+    f = PortOutFacts.objects.get(portout=po)
+    assert f.first_alert_at == first_alert
+    assert f.first_claimed_at == first_alert + timedelta(minutes=12)
+    assert f.alert_to_claim_seconds == 12 * 60
+    assert facts(po).alert_to_claim_seconds == 12 * 60  # a later refresh keeps the first claim
+
+
+def test_a_claim_before_any_alert_has_no_alert_to_claim_time(reviewer: Any) -> None:
+    from portouts.alerts.claims import portout_claim_take
+
+    po = portout("pending")
+    facts(po)
+    portout_claim_take(po.id, reviewer, now=start())
+    assert PortOutFacts.objects.get(portout=po).alert_to_claim_seconds is None

@@ -53,6 +53,8 @@ def data(reviewer: Any, django_user_model: Any) -> dict[str, Any]:
         decision_seconds=1800,
         pending_at=at(2, hour=11),
         foc_changes=2,
+        first_alert_at=at(2, hour=11),
+        alert_to_claim_seconds=600,
     )
     fact(
         outcome="rejected",
@@ -104,6 +106,7 @@ def test_headline_figures_and_previous_period(data: Any) -> None:
     assert m.median_seconds.before == pytest.approx(600)
     assert (m.rejections.value, m.rejections.before) == (2, 0)
     assert (m.bounced.value, m.foc_changes.value) == (1, 2)
+    assert (m.alert_to_claim.value, m.alert_to_claim.before) == (600, None)
 
 
 def test_distribution_days_reviewers_codes_and_carriers(data: Any) -> None:
@@ -151,7 +154,7 @@ def test_query_count_is_the_same_whatever_the_period(
     viewer_client.get(url + "?" + QUERY)  # warm the session and permission caches
     counts = []
     for query in (QUERY, "last=90", "start=2025-01-01&end=2026-11-30"):
-        with django_assert_max_num_queries(13) as captured:
+        with django_assert_max_num_queries(15) as captured:
             assert viewer_client.get(f"{url}?{query}").status_code == 200
         counts.append(len(captured))
     assert len(set(counts)) == 1, counts

@@ -1,59 +1,102 @@
-"""Home: counts by status, pending port-outs by urgency, recent activity, polling."""
+"""Home: counts by status, pending port-outs in sections by time left, recent activity, and
+the refresh that sends only what changed."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
 
-from portouts.models import Comment, PortOutEvent, ReviewAction
+from portouts.models import Comment, PortOut, PortOutEvent, ReviewAction
+from portouts.queue import QUEUE_LIMIT
+
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture(autouse=True)
-def _fast(fast_passwords):
-    pass
-
-
-def test_queue_orders_by_time_left_then_foc_and_flags_urgency(
-    viewer_client, make_portout, settings
-):
+def _fast(fast_passwords, settings):
     settings.REVIEW_WINDOW_HOURS = 24
     settings.REVIEW_DUE_SOON_HOURS = 4
-    now = timezone.now()
-    fresh = make_portout(id="fresh", created_at=now - timedelta(hours=1))
-    soon = make_portout(id="soon", created_at=now - timedelta(hours=22))
-    late = make_portout(id="late", created_at=now - timedelta(hours=30))
-    same_a = make_portout(
-        id="same-b", created_at=now - timedelta(hours=10), foc_date=now + timedelta(days=9)
-    )
-    same_b = make_portout(
-        id="same-a", created_at=now - timedelta(hours=10), foc_date=now + timedelta(days=2)
-    )
-    make_portout(id="done", status="ported", created_at=now - timedelta(hours=40))
 
+
+def sections(response) -> dict[str, list[str]]:
+    return {s.key: [row["id"] for row in s.rows] for s in response.context["sections"]}
+
+
+def refresh_params(response) -> dict[str, str]:
+    import json
+
+    return json.loads(response.context["refresh_vals"])
+
+
+def refresh(client, params: dict[str, str]):
+    return client.get(f"/queue/refresh?{urlencode(params)}", headers=HTMX)
+
+
+@pytest.fixture
+def spread(make_portout):
+    now = timezone.now()
+    return {
+        "fresh": make_portout(id="fresh", created_at=now - timedelta(hours=1)),
+        "soon": make_portout(id="soon", created_at=now - timedelta(hours=22)),
+        "sooner": make_portout(id="sooner", created_at=now - timedelta(hours=23)),
+        "late": make_portout(id="late", created_at=now - timedelta(hours=30)),
+        "same-b": make_portout(
+            id="same-b", created_at=now - timedelta(hours=10), foc_date=now + timedelta(days=9)
+        ),
+        "same-a": make_portout(
+            id="same-a", created_at=now - timedelta(hours=10), foc_date=now + timedelta(days=2)
+        ),
+        "done": make_portout(id="done", status="ported", created_at=now - timedelta(hours=40)),
+    }
+
+
+def test_sections_in_order_least_time_left_first(viewer_client, spread):
     response = viewer_client.get("/")
     assert response.status_code == 200
-    queue = response.context["queue"]
-    assert [p.id for p, _d in queue] == [late.id, soon.id, same_b.id, same_a.id, fresh.id]
-    deadlines = {p.id: d for p, d in queue}
-    assert deadlines["late"].overdue and not deadlines["late"].due_soon
-    assert deadlines["soon"].due_soon and not deadlines["soon"].overdue
-    assert deadlines["fresh"].urgency == ""
+    assert list(sections(response).items()) == [
+        ("due_soon", ["sooner", "soon"]),
+        ("in_window", ["same-a", "same-b", "fresh"]),
+        ("past_window", ["late"]),
+    ]
     html = response.content.decode()
-    assert "1 overdue" in html and "1 due within 4 h" in html
-    assert 'class="row-overdue"' in html and 'class="row-due-soon"' in html
+    # Due soon first, then in window, then the past window folded away (works without JS).
+    assert html.index('id="section-due_soon"') < html.index('id="section-in_window"')
+    assert html.index('id="section-in_window"') < html.index('id="section-past_window"')
+    past = html[html.index('id="section-past_window"') :]
+    assert re.search(r"<details class=\"section-rows\" data-section-rows>\s*<summary>", past)
+    assert "1 port-out</span>" in past
     counts = {status: n for status, _label, n in response.context["status_counts"]}
-    assert counts["pending"] == 5 and counts["ported"] == 1
+    assert counts["pending"] == 6 and counts["ported"] == 1
+
+
+def test_each_count_links_to_the_list_filtered_the_same_way(viewer_client, spread):
+    html = viewer_client.get("/").content.decode()
+    for key, n in (("due_soon", 2), ("in_window", 3), ("past_window", 1)):
+        link = re.search(rf'<a id="count-{key}"[^>]*href="([^"]+)"[^>]*>(\d+)</a>', html)
+        assert link, key
+        assert link.group(2) == str(n)
+        listed = viewer_client.get(link.group(1).replace("&amp;", "&"))
+        assert listed.context["paginator"].count == n, key
+
+
+def test_urgency_colour_only_for_due_soon(viewer_client, spread):
+    html = viewer_client.get("/").content.decode()
+    assert 'class="count-link badge urgency-due-soon"' in html
+    assert html.count("urgency-due-soon") == 1
+    assert 'class="queue-row left-due_soon"' in html
+    assert 'class="queue-row left-past_window"' in html
 
 
 def test_window_is_a_setting(viewer_client, make_portout, settings):
     make_portout(id="p", created_at=timezone.now() - timedelta(hours=30))
     settings.REVIEW_WINDOW_HOURS = 48
-    _p, deadline = viewer_client.get("/").context["queue"][0]
-    assert not deadline.overdue
-    assert timedelta(hours=17) < deadline.left < timedelta(hours=19)
+    assert sections(viewer_client.get("/"))["in_window"] == ["p"]
+    settings.REVIEW_DUE_SOON_HOURS = 20
+    assert sections(viewer_client.get("/"))["due_soon"] == ["p"]
 
 
 def test_unknown_statuses_are_counted(viewer_client, make_portout):
@@ -91,36 +134,17 @@ def test_recent_activity_merges_events_comments_and_actions(viewer_client, make_
     assert "Status changed" in html and "rita" in html
 
 
-def test_queue_polling(viewer_client, make_portout):
-    make_portout()
-    version = viewer_client.get("/").context["version"]
-    headers = {"HX-Request": "true", "X-Cache-Version": version}
-    assert viewer_client.get("/", headers=headers).status_code == 204
-    make_portout()
-    response = viewer_client.get("/", headers=headers)
-    assert response.status_code == 200 and 'id="board"' in response.content.decode()
-    assert "<html" not in response.content.decode()
-
-
-def test_queue_says_how_many_more_are_pending_and_links_to_them(viewer_client, settings):
-    from portouts.selectors import QUEUE_LIMIT
+def test_a_section_says_how_many_more_and_links_to_them(viewer_client):
     from tests.fixtures_dashboard import bulk_portouts
 
-    settings.REVIEW_WINDOW_HOURS = 24
-    old = timezone.now() - timedelta(hours=30)
-    bulk_portouts(QUEUE_LIMIT + 5, created_at=old)  # all overdue, more than the queue shows
+    bulk_portouts(QUEUE_LIMIT + 5, created_at=timezone.now() - timedelta(hours=30))
     bulk_portouts(2, status="ported")
     response = viewer_client.get("/")
     html = response.content.decode()
-    assert len(response.context["queue"]) == QUEUE_LIMIT
+    assert len(sections(response)["past_window"]) == QUEUE_LIMIT
     assert f"Showing the {QUEUE_LIMIT} most urgent of <strong>{QUEUE_LIMIT + 5}</strong>" in html
-    assert '<a href="/portouts/?status=pending">See all pending port-outs' in html
-    assert f"{QUEUE_LIMIT + 5} overdue" in html  # counted over every pending row
-
-
-def test_queue_shows_no_note_when_everything_fits(viewer_client, make_portout):
-    make_portout()
-    assert "See all pending port-outs" not in viewer_client.get("/").content.decode()
+    assert '<a href="/portouts/?time_left=past_window">See them all in the list</a>' in html
+    assert 'id="count-past_window"' in html and f">{QUEUE_LIMIT + 5}</a>" in html
 
 
 def test_queue_deadlines_name_their_zone(viewer_client, make_portout, settings):
@@ -130,10 +154,162 @@ def test_queue_deadlines_name_their_zone(viewer_client, make_portout, settings):
     assert re.search(r'title="Due \d{4}-\d\d-\d\d \d\d:\d\d UTC"', html)
 
 
-def test_queue_poll_headers_are_escaped_json(viewer_client, make_portout):
-    make_portout()
-    response = viewer_client.get("/")
-    version = response.context["version"]
-    assert f'hx-headers="{{&quot;X-Cache-Version&quot;: &quot;{version}&quot;}}"' in (
-        response.content.decode()
+# -- refresh --------------------------------------------------------------------------------
+
+
+def test_the_page_varies_on_htmx_and_the_refresh_is_never_stored(viewer_client, spread):
+    page = viewer_client.get("/")
+    assert "HX-Request" in page["Vary"]
+    assert "no-store" not in page.get("Cache-Control", "")  # Back may keep the page itself
+    unchanged = refresh(viewer_client, refresh_params(page))
+    assert unchanged.status_code == 204
+    assert "no-store" in unchanged["Cache-Control"] and "HX-Request" in unchanged["Vary"]
+    # A person opening the refresh address gets the page, never a fragment.
+    assert viewer_client.get("/queue/refresh").url == "/"
+
+
+def test_a_refresh_that_sees_one_changed_row_sends_only_that_row(viewer_client, spread):
+    params = refresh_params(viewer_client.get("/"))
+    PortOut.objects.filter(id="same-b").update(
+        end_user_name="Renamed Dental", synced_at=timezone.now() + timedelta(seconds=1)
     )
+    response = refresh(viewer_client, params)
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    assert re.findall(r'<tr id="(q-[^"]+)"', html) == ["q-same-b"]
+    assert "Renamed Dental" in html and "<tbody" not in html and "<html" not in html
+    assert 'hx-swap-oob="true"' in html
+    # The next refresh asks after this one's tokens: nothing more to send.
+    assert refresh(viewer_client, refresh_params(response)).status_code == 204
+
+
+def test_a_row_leaving_a_section_resends_that_section_only(viewer_client, spread):
+    params = refresh_params(viewer_client.get("/"))
+    PortOut.objects.filter(id="soon").update(status="authorized", synced_at=timezone.now())
+    html = refresh(viewer_client, params).content.decode()
+    assert re.findall(r'<tbody id="rows-([a-z_]+)"', html) == ["due_soon"]
+    assert 'id="q-sooner"' in html and 'id="q-soon"' not in html
+    assert re.search(r'<a id="count-due_soon"[^>]*hx-swap-oob="true">1</a>', html)
+    assert 'id="status-counts"' in html  # the counts by status moved too
+    assert 'id="q-fresh"' not in html  # in window: untouched
+
+
+def test_time_moving_a_row_into_due_soon_resends_both_sections(viewer_client, spread):
+    params = refresh_params(viewer_client.get("/"))
+    PortOut.objects.filter(id="same-a").update(created_at=timezone.now() - timedelta(hours=21))
+    html = refresh(viewer_client, params).content.decode()
+    assert re.findall(r'<tbody id="rows-([a-z_]+)"', html) == ["due_soon", "in_window"]
+
+
+@pytest.mark.parametrize("pending", [5, 60])
+def test_queue_and_refresh_run_a_fixed_number_of_queries(
+    viewer_client, django_assert_num_queries, pending
+):
+    from tests.fixtures_dashboard import bulk_portouts
+
+    now = timezone.now()
+    for hours in (1, 22, 30):
+        bulk_portouts(pending, created_at=now - timedelta(hours=hours))
+    bulk_portouts(pending, status="ported")
+    viewer_client.get("/")  # the session and the counts by status are now cached
+    # session, user, permissions (2), version (3), sections (1 + 3 row queries), activity
+    # (3: no item, so no support keys to read), sync footer (2), alerts (3: the unread
+    # count, then the claims and escalations behind every row's badges, read once), and the
+    # rejections waiting for a second reviewer (1)
+    with django_assert_num_queries(20):
+        response = viewer_client.get("/")
+    assert sum(len(rows) for rows in sections(response).values()) == 3 * pending
+    with django_assert_num_queries(8):  # session, user, permissions (2), version (3), tokens
+        assert refresh(viewer_client, refresh_params(response)).status_code == 204
+
+
+def _row(html: str, portout_id: str) -> str:
+    found = re.search(rf'<tr id="q-{portout_id}".*?</tr>', html, re.S)
+    assert found, f"no queue row for {portout_id}"
+    return found.group(0)
+
+
+def test_queue_rows_carry_their_claim_on_the_page_and_in_a_refresh(
+    viewer_client, spread, reviewer, django_assert_max_num_queries
+):
+    from portouts.alerts.claims import portout_claim_take
+
+    portout_claim_take("soon", reviewer)
+    response = viewer_client.get("/")
+    html = response.content.decode()
+    assert "claimed by rita" in _row(html, "soon")
+    assert "claimed by" not in _row(html, "sooner")
+    PortOut.objects.filter(id="soon").update(
+        end_user_name="Renamed Dental", synced_at=timezone.now() + timedelta(seconds=1)
+    )
+    # session, user, permissions (2), version (3), tokens, changed rows; the cache moved, so
+    # the counts by status and the activity (4); sync footer (2); claims and escalations (2)
+    with django_assert_max_num_queries(17):
+        refreshed = refresh(viewer_client, refresh_params(response)).content.decode()
+    assert "Renamed Dental" in _row(refreshed, "soon") and "claimed by rita" in refreshed
+
+
+# -- the list's time left -------------------------------------------------------------------
+
+
+def test_list_filters_and_shows_time_left(viewer_client, spread):
+    response = viewer_client.get("/portouts/?time_left=due_soon")
+    assert {row["url"].split("/")[2] for row in response.context["rows"]} == {"soon", "sooner"}
+    html = response.content.decode()
+    assert '<option value="due_soon" selected>Due soon</option>' in html
+    assert re.search(r'class="nowrap time-left left-due_soon">1 h \d+ min left</td>', html)
+    everything = viewer_client.get("/portouts/?o=created").content.decode()
+    assert '<th scope="col">\n          Time left' in everything or ">Time left<" in everything
+    assert re.search(r'class="nowrap time-left">—</td>', everything)  # ported: no time left
+    assert re.search(
+        r'class="nowrap time-left left-past_window">Overdue 6 h \d+ min</td>', everything
+    )
+    response = viewer_client.get("/portouts/?time_left=nonsense")
+    assert "time_left" in response.context["filter_errors"]
+
+
+# -- the list's and the port-out page's refresh headers -------------------------------------
+
+
+def test_list_fragments_and_204s_are_never_stored_and_history_restores_get_the_page(
+    viewer_client, spread
+):
+    page = viewer_client.get("/portouts/?status=pending")
+    assert "HX-Request" in page["Vary"] and "no-store" not in page.get("Cache-Control", "")
+    fragment = viewer_client.get("/portouts/?status=pending", headers=HTMX)
+    assert "<html" not in fragment.content.decode()
+    assert "no-store" in fragment["Cache-Control"] and "HX-Request" in fragment["Vary"]
+    unchanged = viewer_client.get(
+        "/portouts/?status=pending",
+        headers={**HTMX, "X-Cache-Version": page.context["version"]},
+    )
+    assert unchanged.status_code == 204 and "no-store" in unchanged["Cache-Control"]
+    # htmx restoring a pushed address from history gets the whole page, filters and all.
+    restored = viewer_client.get(
+        "/portouts/?status=pending", headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+    html = restored.content.decode()
+    assert "<html" in html and '<option value="pending" selected>' in html
+
+
+def test_the_port_out_pages_refresh_is_never_stored(viewer_client, spread):
+    page = viewer_client.get("/portouts/soon/")
+    assert "HX-Request" in page["Vary"]
+    headers = {**HTMX, "X-Cache-Version": page.context["version"], "X-Portout-Status": "pending"}
+    unchanged = viewer_client.get("/portouts/soon/", headers=headers)
+    assert unchanged.status_code == 204
+    assert "no-store" in unchanged["Cache-Control"] and "HX-Request" in unchanged["Vary"]
+
+
+def test_after_a_decision_the_page_offers_the_next_most_urgent(reviewer_client, spread):
+    PortOut.objects.filter(id="sooner").update(status="authorized")
+    html = reviewer_client.get("/portouts/sooner/").content.decode()
+    assert re.search(r'<a class="button primary" href="/portouts/soon/" data-next-portout>', html)
+    pending = reviewer_client.get("/portouts/soon/").content.decode()
+    assert "data-next-portout" not in pending
+    assert re.search(r'id="authorize-panel" data-panel="authorize"\s+open>', pending)
+
+
+def test_viewers_get_no_open_decision_panel(viewer_client, spread):
+    html = viewer_client.get("/portouts/soon/").content.decode()
+    assert 'id="authorize-panel"' not in html and "data-next-portout" not in html

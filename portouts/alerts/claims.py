@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portouts.alerts.escalation import escalations_stop
+from portouts.metrics.facts import facts_claimed
 from portouts.models import PortOut, PortOutClaim
 
 
@@ -39,6 +40,7 @@ def portout_claim_take(portout_id: str, user: User, *, now: datetime | None = No
             },
         )
         escalations_stop(portout_id, f"claimed by {user.get_username()}", now=now)
+        facts_claimed(portout_id, now)
     return claim
 
 

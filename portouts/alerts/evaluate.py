@@ -196,6 +196,18 @@ def on_details_stored(
             alert(_message(rule, po, f"{rule.kind}:{item.pk}", _headline(item)), now)
 
 
+def alert_end_user_no(portout: PortOut, *, occasion: str, answered_at: datetime) -> list[int]:
+    """The end user answered No through the confirmation link: once per answer (the
+    occasion names the confirmation request), to each enabled rule of that kind, in the
+    caller's transaction (the answer and its alert are stored together)."""
+    ids: list[int] = []
+    for rule in _rules([AlertKind.END_USER_NO]):
+        if answered_at >= _since(rule):
+            headline = "the end user answered No: they did not request this transfer"
+            ids += alert(_message(rule, portout, occasion, headline), answered_at)
+    return ids
+
+
 # -- beat ---------------------------------------------------------------------------------
 
 

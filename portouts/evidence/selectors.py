@@ -1,6 +1,8 @@
-"""`portout_evidence`: what the verification panel shows, read from the cache only.
+"""`portout_evidence`: what the verification panel shows, read from the cache only;
+`portouts_evidence` the same for many port-outs at once (the risk flags' batches).
 
-Never a Telnyx call, and a fixed number of queries whatever the number of numbers: the
+Never a Telnyx call, and a fixed number of queries whatever the number of numbers or of
+port-outs: the
 inventory rows, the explicit number links, the customers by reference, the numbers of
 those customers left out of the request, earlier requests for the numbers and the status
 events (six queries; one more, whether the cache holds any inventory, when none of the
@@ -9,11 +11,13 @@ numbers is in it).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from portouts.choices import EventType, NumberSource, status_label
@@ -108,14 +112,16 @@ class Evidence:
         return [n.number for n in self.numbers if n.held_days is not None and n.held_days < days]
 
 
-def _owners(numbers: list[str], records: dict[str, PhoneNumber]) -> dict[str, Customer]:
+def _owners(numbers: set[str], records: dict[str, PhoneNumber]) -> dict[str, Customer]:
     """Each number's customer: an explicit link wins over the customer reference."""
     links = {
         link.number: link.customer
         for link in CustomerNumber.objects.filter(number__in=numbers).select_related("customer")
     }
-    refs = {r.customer_reference for r in records.values() if r.customer_reference}
-    refs -= {r.customer_reference for n, r in records.items() if n in links}
+    # A reference is looked up for the numbers no link ties (another number of the same
+    # reference may be linked).
+    refs = {r.customer_reference for n, r in records.items() if n not in links}
+    refs.discard("")
     by_ref = (
         {c.customer_reference: c for c in Customer.objects.filter(customer_reference__in=refs)}
         if refs
@@ -130,29 +136,46 @@ def _owners(numbers: list[str], records: dict[str, PhoneNumber]) -> dict[str, Cu
     return owners
 
 
-def _left_behind(customers: list[Customer], numbers: list[str]) -> list[str]:
-    """Numbers of these customers on the account that the request leaves out (one query)."""
+def _customer_numbers(customers: list[Customer]) -> list[tuple[str, int]]:
+    """(number, owner id) of every number on the account that belongs to one of these
+    customers, by link or by reference (a link wins), in one query."""
     if not customers:
         return []
     ids = [c.pk for c in customers]
-    refs = [c.customer_reference for c in customers if c.customer_reference]
+    by_ref = {c.customer_reference: c.pk for c in customers if c.customer_reference}
     linked_here = CustomerNumber.objects.filter(customer_id__in=ids).values("number")
-    linked_elsewhere = CustomerNumber.objects.exclude(customer_id__in=ids).values("number")
+    link = CustomerNumber.objects.filter(number=OuterRef("number")).values("customer_id")[:1]
     rows = (
         PhoneNumber.objects.present()
-        .filter(Q(customer_reference__in=refs) | Q(number__in=linked_here))
-        .exclude(number__in=numbers)
-        .exclude(number__in=linked_elsewhere)
-        .values_list("number", flat=True)
+        .filter(Q(customer_reference__in=list(by_ref)) | Q(number__in=linked_here))
+        .annotate(linked_to=Subquery(link))
+        .values_list("number", "customer_reference", "linked_to")
     )
-    return list(rows)
+    found = []
+    for number, ref, linked_to in rows:
+        owner = linked_to if linked_to is not None else by_ref.get(ref)
+        if owner is not None:
+            found.append((number, owner))
+    return found
 
 
-def _earlier(portout: PortOut, numbers: list[str]) -> list[EarlierRequest]:
+def _earlier(portout: PortOut, rows: list[PortOutNumber]) -> list[EarlierRequest]:
     grouped: dict[str, tuple[PortOut, list[str]]] = {}
+    for row in rows:
+        if row.portout_id != portout.id:
+            grouped.setdefault(row.portout_id, (row.portout, []))[1].append(row.number)
+    requests = [
+        EarlierRequest(p.id, p.support_key, p.status, p.created_at, sorted(found))
+        for p, found in grouped.values()
+    ]
+    epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+    return sorted(requests, key=lambda r: r.created_at or epoch, reverse=True)
+
+
+def _requests_naming(numbers: set[str]) -> dict[str, list[PortOutNumber]]:
+    """number -> the cached requests naming it (one query)."""
     rows = (
         PortOutNumber.objects.filter(number__in=numbers)
-        .exclude(portout_id=portout.id)
         .select_related("portout")
         .only(
             "number",
@@ -162,14 +185,10 @@ def _earlier(portout: PortOut, numbers: list[str]) -> list[EarlierRequest]:
             "portout__created_at",
         )
     )
+    found: dict[str, list[PortOutNumber]] = defaultdict(list)
     for row in rows:
-        grouped.setdefault(row.portout_id, (row.portout, []))[1].append(row.number)
-    requests = [
-        EarlierRequest(p.id, p.support_key, p.status, p.created_at, sorted(found))
-        for p, found in grouped.values()
-    ]
-    epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
-    return sorted(requests, key=lambda r: r.created_at or epoch, reverse=True)
+        found[row.number].append(row)
+    return found
 
 
 def _authorized(name: str, customer: Customer) -> Comparison:
@@ -206,28 +225,63 @@ def _number(
 
 def portout_evidence(portout: PortOut) -> Evidence:
     """Everything the verification panel shows about one port-out, from the cache."""
+    return portouts_evidence([portout])[portout.id]
+
+
+def _numbers_of(portout: PortOut) -> list[str]:
+    return list(dict.fromkeys(str(n) for n in portout.phone_numbers or () if n))
+
+
+def portouts_evidence(portouts: Sequence[PortOut]) -> dict[str, Evidence]:
+    """The evidence of each port-out (by id) in the same six queries as for one: the
+    risk flags read a whole batch's through here."""
     now = timezone.now()
-    numbers = list(dict.fromkeys(str(n) for n in portout.phone_numbers if n))
-    records = {r.number: r for r in PhoneNumber.objects.filter(number__in=numbers)}
-    owners = _owners(numbers, records)
-    ranked = [c for c, _ in Counter(owners.values()).most_common()]
-    customer = ranked[0] if ranked else None
-    payloads = PortOutEvent.objects.filter(
-        portout_id=portout.id, event_type=EventType.STATUS_CHANGED
-    ).order_by("created_at", "received_at")
-    return Evidence(
-        numbers=[_number(n, records.get(n), owners.get(n), now) for n in numbers],
-        customer=customer,
-        other_customers=ranked[1:],
-        comparisons=_comparisons(portout, customer),
-        pin=pin_check(
-            country_code=portout.country_code,
-            payloads=[p for p in payloads.values_list("payload", flat=True) if isinstance(p, dict)],
-        ),
-        earlier=_earlier(portout, numbers),
-        left_behind=_left_behind(ranked, numbers),
-        inventory_missing=not records and not PhoneNumber.objects.exists(),
-    )
+    wanted = {p.id: _numbers_of(p) for p in portouts}
+    every = {n for numbers in wanted.values() for n in numbers}
+    records = {r.number: r for r in PhoneNumber.objects.filter(number__in=every)}
+    owners = _owners(every, records)
+    ranked = {
+        pid: [c for c, _ in Counter(owners[n] for n in numbers if n in owners).most_common()]
+        for pid, numbers in wanted.items()
+    }
+    customers = list({c.pk: c for found in ranked.values() for c in found}.values())
+    owned = _customer_numbers(customers)
+    naming = _requests_naming(every)
+    payloads: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for pid, payload in (
+        PortOutEvent.objects.filter(
+            portout_id__in=list(wanted), event_type=EventType.STATUS_CHANGED
+        )
+        .order_by("created_at", "received_at")
+        .values_list("portout_id", "payload")
+    ):
+        if isinstance(payload, dict):
+            payloads[pid].append(payload)
+    uncached = {pid for pid, numbers in wanted.items() if not any(n in records for n in numbers)}
+    no_inventory = bool(uncached) and not PhoneNumber.objects.exists()
+    found = {}
+    for portout in portouts:
+        numbers, mine = wanted[portout.id], ranked[portout.id]
+        ids = {c.pk for c in mine}
+        customer = mine[0] if mine else None
+        found[portout.id] = Evidence(
+            numbers=[_number(n, records.get(n), owners.get(n), now) for n in numbers],
+            customer=customer,
+            other_customers=mine[1:],
+            comparisons=_comparisons(portout, customer),
+            pin=pin_check(country_code=portout.country_code, payloads=payloads[portout.id]),
+            earlier=_earlier(portout, [r for n in numbers for r in naming.get(n, ())]),
+            left_behind=[n for n, owner in owned if owner in ids and n not in numbers],
+            inventory_missing=no_inventory and portout.id in uncached,
+        )
+    return found
 
 
-__all__ = ["RECENT_DAYS", "EarlierRequest", "Evidence", "NumberEvidence", "portout_evidence"]
+__all__ = [
+    "RECENT_DAYS",
+    "EarlierRequest",
+    "Evidence",
+    "NumberEvidence",
+    "portout_evidence",
+    "portouts_evidence",
+]

@@ -20,6 +20,8 @@ and `portout.foc_date_changed` events, our audit trail and Telnyx's comments):
   gaining carrier. Pending or an unknown status: undecided.
 - *Time to decision*: from pending to a person's decision (ours, or in Telnyx); none for
   timeouts and cancellations.
+- *Alert to claim*: from the first alert sent about the port-out to the first time a
+  reviewer took it (`facts_claimed`, called by the claim), when the claim came after it.
 
 The sync keeps the rows current (`facts_refresh`, `facts_refresh_behind`) with a constant
 number of queries per batch; pages never derive them.
@@ -35,7 +37,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from portouts.choices import (
@@ -47,6 +49,7 @@ from portouts.choices import (
 )
 from portouts.models import (
     Comment,
+    Notification,
     PortOut,
     PortOutEvent,
     PortOutFacts,
@@ -87,6 +90,8 @@ class Evidence:
     decisions: list[Decision] = field(default_factory=list)
     comments: list[tuple[datetime | None, str]] = field(default_factory=list)
     foc_changes: int = 0
+    first_alert_at: datetime | None = None
+    first_claimed_at: datetime | None = None
 
 
 def comment_is_decision(body: str) -> bool:
@@ -111,8 +116,13 @@ def derive_facts(portout: PortOut, evidence: Evidence, *, now: datetime) -> Port
         bounce_count=len(bounces),
         bounced_back_at=bounces[-1] if bounces else None,
         foc_changes=evidence.foc_changes,
+        first_alert_at=evidence.first_alert_at,
+        first_claimed_at=evidence.first_claimed_at,
         computed_at=now,
     )
+    alert, claim = evidence.first_alert_at, evidence.first_claimed_at
+    if alert is not None and claim is not None and claim >= alert:
+        facts.alert_to_claim_seconds = _seconds(alert, claim)
     standing = [d for d in evidence.decisions if pending_at is None or d.at >= pending_at]
     status = portout.status
     if status in _AUTHORIZED:
@@ -188,7 +198,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 def facts_refresh(portout_ids: Iterable[str]) -> int:
     """Derive and store the facts of these port-outs; return how many were stored.
 
-    Four reads and one write per batch of BATCH_SIZE, whatever the events per port-out.
+    Six reads and one write per batch of BATCH_SIZE, whatever the events per port-out.
     """
     ids = list(dict.fromkeys(portout_ids))
     stored = 0
@@ -197,6 +207,15 @@ def facts_refresh(portout_ids: Iterable[str]) -> int:
         with transaction.atomic():
             stored += _refresh_batch(batch)
     return stored
+
+
+def facts_claimed(portout_id: str, at: datetime) -> None:
+    """A reviewer took the port-out: its first claim is kept (later ones change nothing)."""
+    updated = PortOutFacts.objects.filter(
+        portout_id=portout_id, first_claimed_at__isnull=True
+    ).update(first_claimed_at=at)
+    if updated:
+        facts_refresh([portout_id])
 
 
 def facts_refresh_behind(*, limit: int = 20_000) -> int:
@@ -273,4 +292,18 @@ def _evidence(ids: list[str]) -> dict[str, Evidence]:
     )
     for pid, created_at, body in comments:
         found[pid].comments.append((created_at, body))
+    alerts = (
+        Notification.objects.filter(portout_id__in=ids)
+        .values("portout_id")
+        .annotate(first=Min("created_at"))
+        .order_by()
+        .values_list("portout_id", "first")
+    )
+    for pid, first in alerts:
+        found[pid].first_alert_at = first
+    claimed = PortOutFacts.objects.filter(
+        portout_id__in=ids, first_claimed_at__isnull=False
+    ).values_list("portout_id", "first_claimed_at")
+    for pid, at in claimed:
+        found[pid].first_claimed_at = at
     return found

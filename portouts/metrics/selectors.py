@@ -95,6 +95,7 @@ class Metrics:
     rejections: Figure
     bounced: Figure
     foc_changes: Figure
+    alert_to_claim: Figure
     unit: str = "day"
     distribution: list[CountRow] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
@@ -121,6 +122,9 @@ def metrics_for(period: Period) -> Metrics:
         rejections=Figure("Rejections", head["rejected"], head["rejected_before"]),
         bounced=Figure("Bounced back", head["bounced"], head["bounced_before"]),
         foc_changes=Figure("FOC date changes", head["foc"] or 0, head["foc_before"] or 0),
+        alert_to_claim=Figure(
+            "Median time from first alert to claim", head["claim"], head["claim_before"]
+        ),
         distribution=[CountRow(label, head[f"bucket{n}"]) for n, (label, *_) in enumerate(BUCKETS)],
         unit=unit_for(period),
         days=_days(period),
@@ -143,6 +147,9 @@ def _headline(period: Period, previous: Period) -> dict[str, Any]:
             f"rejected{suffix}": Count("pk", filter=decided & Q(outcome=DecisionOutcome.REJECTED)),
             f"bounced{suffix}": Count("pk", filter=_within("bounced_back_at", p)),
             f"foc{suffix}": Sum("foc_changes", filter=_within("pending_at", p)),
+            f"claim{suffix}": Percentile(
+                "alert_to_claim_seconds", 0.5, filter=_within("first_alert_at", p)
+            ),
         }
     by_person = _within("decided_at", period) & Q(decided_via__in=_BY_PERSON)
     for n, (_, low, high) in enumerate(BUCKETS):
@@ -152,7 +159,10 @@ def _headline(period: Period, previous: Period) -> dict[str, Any]:
         aggregates[f"bucket{n}"] = Count("pk", filter=by_person & span)
     both = Period(previous.start, period.end)
     rows = PortOutFacts.objects.filter(
-        _within("decided_at", both) | _within("bounced_back_at", both) | _within("pending_at", both)
+        _within("decided_at", both)
+        | _within("bounced_back_at", both)
+        | _within("pending_at", both)
+        | _within("first_alert_at", both)
     )
     return rows.aggregate(**aggregates)
 

@@ -63,6 +63,7 @@ def metrics_tables(metrics: Metrics) -> dict[str, Table]:
                 _figure_cells(m.rejections),
                 _figure_cells(m.bounced),
                 _figure_cells(m.foc_changes),
+                _figure_cells(m.alert_to_claim, is_duration=True),
             ],
         ),
         "days": Table(

@@ -1,9 +1,11 @@
 """The port-out app's models, one module per concern.
 
 `cache` holds what Telnyx owns (the sync writes it, nothing else does); `records` holds
-what the dashboard keeps of its own work; `evidence` the number inventory (Telnyx's, synced)
-and the team's customer records; `metrics` the facts derived for the metrics. Callers
-import every model from here.
+what the dashboard keeps of its own work; `desk` the team's internal notes and rejections
+waiting for a second reviewer; `evidence` the number inventory (Telnyx's, synced) and the
+team's customer records; `metrics` the facts derived for the metrics; `risk` the flags,
+watch list, expected port-outs, end-user confirmations and outcome labels. Callers import
+every model from here.
 """
 
 from portouts.choices import EventType, PortOutStatus
@@ -25,9 +27,18 @@ from portouts.models.cache import (
     RejectionCode,
     SupportingDocument,
 )
+from portouts.models.desk import InternalNote, PendingDecision
 from portouts.models.evidence import Customer, CustomerNumber, PhoneNumber
 from portouts.models.metrics import PortOutFacts, WeeklySummarySettings
 from portouts.models.records import Report, ReviewAction, SyncRun
+from portouts.models.risk import (
+    ConfirmationRequest,
+    ExpectedPortOut,
+    PortOutOutcome,
+    RiskAssessment,
+    RiskFlag,
+    WatchEntry,
+)
 
 __all__ = [
     "AlertChannel",
@@ -38,20 +49,28 @@ __all__ = [
     "Notification",
     "PortOutClaim",
     "Comment",
+    "ConfirmationRequest",
     "Customer",
     "CustomerNumber",
     "EventType",
+    "ExpectedPortOut",
+    "InternalNote",
+    "PendingDecision",
     "PhoneNumber",
     "PortOut",
     "PortOutEvent",
     "PortOutFacts",
     "PortOutNumber",
+    "PortOutOutcome",
     "PortOutQuerySet",
     "PortOutStatus",
     "RejectionCode",
     "Report",
     "ReviewAction",
+    "RiskAssessment",
+    "RiskFlag",
     "SupportingDocument",
     "SyncRun",
+    "WatchEntry",
     "WeeklySummarySettings",
 ]

@@ -47,6 +47,15 @@ class PortOutFacts(models.Model):
     bounce_count = models.PositiveSmallIntegerField(default=0)
     bounced_back_at = models.DateTimeField(null=True, blank=True, help_text="The last one")
     foc_changes = models.PositiveSmallIntegerField(default=0)
+    first_alert_at = models.DateTimeField(
+        null=True, blank=True, help_text="The first alert the team was sent about it"
+    )
+    first_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a reviewer first took it (set by the claim)"
+    )
+    alert_to_claim_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From the first alert to the first claim after it"
+    )
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -90,21 +90,30 @@ def portout_reject(
     idempotency_key: str | None = None,
     client: TelnyxClient | None = None,
     codes: rules.EligibleCodes | None = None,
+    prepared: dict[str, Any] | None = None,
 ) -> ReviewResult:
     """Reject a pending port-out with one of its eligible codes.
 
     Telnyx requires a reason with every rejection: when the code does not ask for one and
     none is given, the code's description is sent. `codes` are the eligible codes this
     request already read (else they are read from the cache); Telnyx is asked for them
-    only when the chosen code is not among them.
+    only when the chosen code is not among them. `prepared` is a rejection approved under
+    the two-person rule (`prepared_by`, `pending_decision`, `snapshot`): it is recorded
+    on the audit row, and nothing is sent if the fresh read differs from the snapshot.
     """
     kind = ReviewAction.Kind.REJECT
     number, reason = int(rejection_code), reason.strip()
-    inputs = {"rejection_code": number, "reason": reason}
+    inputs: dict[str, Any] = {"rejection_code": number, "reason": reason}
+    if prepared:
+        inputs.update({k: v for k, v in prepared.items() if k != "snapshot"})
     deciding = _begin(user, kind, portout_id, inputs, idempotency_key, client)
     if isinstance(deciding, ReviewResult):
         return deciding
     action, api, fresh = deciding.action, deciding.api, deciding.fresh
+    changes = rules.snapshot_changes(prepared["snapshot"], fresh) if prepared else []
+    if changes:
+        message = rules.changed_sentence(changes)
+        return review_action_fail(action, message, portout=fresh, refused=True)
     eligible = codes if codes is not None else rules.eligible_codes(portout_id=portout_id)
     code = eligible.get(number)
     if code is None and eligible_codes_load(eligible, client=api):

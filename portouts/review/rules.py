@@ -163,3 +163,34 @@ def wanted_for_action(action: ReviewAction) -> Wanted | None:
         reason = reject_reason("", known) if known else ""
     # Without the reason that was sent, only the status and code are compared.
     return Wanted(action.kind, reason or None, rejection_code=code)
+
+
+# -- the two-person rule ----------------------------------------------------------------------
+
+
+def portout_snapshot(portout: PortOut) -> dict[str, Any]:
+    """What a prepared rejection was decided on: if Telnyx later shows other numbers, another
+    FOC date or another status, the second reviewer would approve something else."""
+    return {
+        "phone_numbers": sorted(str(n) for n in (portout.phone_numbers or [])),
+        "foc_date": portout.foc_date.isoformat() if portout.foc_date else None,
+        "status": portout.status,
+    }
+
+
+SNAPSHOT_LABELS = {"phone_numbers": "numbers", "foc_date": "FOC date", "status": "status"}
+
+
+def snapshot_changes(snapshot: dict[str, Any], portout: PortOut) -> list[str]:
+    """What differs between the snapshot and the port-out now ("numbers", "FOC date", ...)."""
+    now = portout_snapshot(portout)
+    return [label for key, label in SNAPSHOT_LABELS.items() if snapshot.get(key) != now[key]]
+
+
+def changed_sentence(changes: list[str]) -> str:
+    """Why an approval is void, as a person reads it."""
+    return (
+        f"The port-out changed in Telnyx since the rejection was prepared ({', '.join(changes)}), "
+        "so the approval is void and nothing was sent. Prepare the rejection again if it "
+        "still holds."
+    )

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from portouts import telnyx
 from portouts.models import PortOut, PortOutEvent, PortOutStatus, SyncRun
+from portouts.risk.engine import risk_assess_stored
 from portouts.sync.events import (
     mark_reflected_events,
     store_events,
@@ -195,6 +196,9 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
     vanished = _find_vanished(state, seen, read_began, listed_total=listed_total)
     state.count("vanished", flag_vanished(vanished, now=timezone.now()))
     state.count("events_processed", mark_reflected_events())
+    # Pages are stored in listing order, so a request's history (earlier port-outs on its
+    # numbers, its SPID) may have been stored after it: pending ones are assessed again.
+    risk_assess_stored(PortOut.objects.pending().values_list("id", flat=True))
     previous = last_successful_run()
     if previous:
         inserted_high = _latest(inserted_high, [previous.inserted_at_high_water])

@@ -17,6 +17,7 @@ from django.utils import timezone
 from portouts import telnyx
 from portouts.alerts.evaluate import BatchWatch
 from portouts.models import Comment, PortOut, PortOutNumber, RejectionCode, SupportingDocument
+from portouts.risk.engine import risk_assess_stored
 from portouts.sync.rows import (
     _build_row,
     _clean_numbers,
@@ -250,6 +251,9 @@ def _write_batch(
     new_children: tuple[list[Comment], list[SupportingDocument]] = ([], [])
     if details:
         new_children = _write_details({k: v for k, v in details.items() if k in stored}, read_began)
+    # The flags follow what was just stored, in the same transaction (their evidence, such
+    # as the events, is stored before the port-out).
+    risk_assess_stored(row.id for row in rows)
     watch.stored(rows, *new_children)
     return result
 

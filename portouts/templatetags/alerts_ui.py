@@ -3,7 +3,7 @@ per page for any number of rows), a port-out's claim panel, the staff footer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import template
 
@@ -20,11 +20,15 @@ def unread_alerts(context: template.Context) -> dict[str, Any]:
 
 
 def _page_state(context: template.Context) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Active claims and escalations, read once per render whatever the number of rows."""
-    cache = context.render_context
-    if "alerts_state" not in cache:
-        cache["alerts_state"] = (selectors.active_claims(), selectors.active_escalations())
-    return cache["alerts_state"]  # type: ignore[no-any-return]
+    """Active claims and escalations, read once per render whatever the number of rows.
+
+    Kept at the render's outermost level: each included template (a queue row is one) gets
+    a level of its own, which would otherwise read the state again for every row.
+    """
+    outermost = cast(dict[str, Any], context.render_context.dicts[0])
+    if "alerts_state" not in outermost:
+        outermost["alerts_state"] = (selectors.active_claims(), selectors.active_escalations())
+    return outermost["alerts_state"]  # type: ignore[no-any-return]
 
 
 @register.inclusion_tag("alerts/_row_badges.html", takes_context=True)

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 from django import template
 
-from portouts import choices
-from portouts.rows import duration_text
+from portouts import choices, urgency
 
 register = template.Library()
 
 register.filter("status_label", choices.status_label)
 register.filter("status_tone", choices.status_tone)
+register.filter("duration", urgency.duration)
 
 
 @register.filter
@@ -21,9 +21,6 @@ def utc_date(value: datetime | None) -> str:
     if not value:
         return ""
     return value.astimezone(UTC).strftime("%Y-%m-%d")
-
-
-register.filter("duration", duration_text)
 
 
 @register.filter

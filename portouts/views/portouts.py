@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.forms import SelectMultiple
 from django.http import (
@@ -25,8 +26,8 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from portouts import rows, selectors, timeline
-from portouts.choices import LIST_COLUMNS
+from portouts import queue, selectors, timeline
+from portouts.choices import LIST_COLUMNS, TimeLeft
 from portouts.downloads import DocumentUnavailable, supporting_document_open
 from portouts.evidence.selectors import portout_evidence
 from portouts.filters import PortOutFilter
@@ -36,19 +37,27 @@ from portouts.forms import (
     AuthorizeForm,
     CommentForm,
     DocumentUploadForm,
+    InternalNoteForm,
     ListOptionsForm,
     RejectForm,
     new_idempotency_key,
 )
 from portouts.models import PortOut, PortOutStatus, SupportingDocument
-from portouts.review import rules
+from portouts.review import approvals, presence, rules
+from portouts.risk.selectors import risk_panel
 from portouts.roles import REQUEST_REPORT_PERMISSION, REVIEW_PERMISSION
-from portouts.views import VERSION_HEADER, HtmxHttpRequest, shows_version
+from portouts.views import (
+    VERSION_HEADER,
+    HtmxHttpRequest,
+    fragment_headers,
+    shows_version,
+    wants_fragment,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Filters shown in the first row of the list's form; the rest fold under "More filters".
-PRIMARY_FILTERS = {"q", "status", "phone_number", "o"}
+PRIMARY_FILTERS = {"q", "status", "time_left", "phone_number", "o"}
 STATUS_HEADER = "X-Portout-Status"
 #: Timeline entries shown before "Show all": the latest turns, few enough to keep the
 #: timeline on the first screen of a port-out's page.
@@ -67,7 +76,9 @@ def _columns(current: str) -> list[dict[str, object]]:
     columns = []
     for column in LIST_COLUMNS:
         param = column.order
-        if current == param:
+        if not param:
+            order, direction = "", ""
+        elif current == param:
             order, direction = f"-{param}", "ascending"
         elif current == f"-{param}":
             order, direction = param, "descending"
@@ -124,7 +135,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     """Triage list with filters in the URL; htmx requests get only the results fragment."""
     version = selectors.cache_version()
     if shows_version(request, version):
-        return HttpResponse(status=204)
+        return fragment_headers(request, HttpResponse(status=204))
 
     base = selectors.portout_list_base()
     filterset = PortOutFilter(request.GET or None, queryset=base)
@@ -147,7 +158,7 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
     filter_error_list = labelled_errors(filterset.form, options) if filter_errors else []
     paginator = selectors.CountCachedPaginator(queryset, options.page_size(), version=version)
     page = paginator.get_page(request.GET.get("page"))
-    list_rows = rows.list_rows(page.object_list)
+    rows = selectors.list_rows(page.object_list)
 
     more_filters = _filter_fields(filterset.form)
     query = request.GET.copy()
@@ -159,12 +170,13 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
         "filter_error_list": filter_error_list,
         "options": options,
         "page": page,
-        "rows": list_rows,
+        "rows": rows,
         "paginator": paginator,
         "columns": _columns(current_o),
         "more_filters": more_filters,
         "more_filters_open": bool(filter_errors) or any(f["value"] for f in more_filters),
         "status_choices": PortOutStatus.choices,
+        "time_left_choices": TimeLeft.choices,
         "page_sizes": PAGE_SIZES,
         "per_page": options.page_size(),
         "current_o": current_o,
@@ -173,8 +185,8 @@ def portout_list(request: HtmxHttpRequest) -> HttpResponse:
         "export_url": _export_url(request),
         "poll_headers": json.dumps({VERSION_HEADER: version}),
     }
-    template = "portouts/list.html#results" if request.htmx else "portouts/list.html"
-    return render(request, template, context)
+    template = "portouts/list.html#results" if wants_fragment(request) else "portouts/list.html"
+    return fragment_headers(request, render(request, template, context))
 
 
 # -- one port-out ------------------------------------------------------------------------
@@ -191,7 +203,11 @@ def detail_context(
     (the page itself never asks Telnyx for them)."""
     if codes is None:
         codes = rules.eligible_codes(portout_id=portout.id)
-    version = selectors.portout_version(portout_id=portout.id)
+    present = extra.pop("presence", None) or presence.presence_touch(
+        portout_id=portout.id, user=request.user
+    )
+    version = selectors.portout_version(portout_id=portout.id) + present.token
+    reviewing, pending = can_review(request), portout.status == PortOutStatus.PENDING
     history = timeline.portout_history(portout=portout)
     context: dict[str, Any] = {
         "portout": portout,
@@ -201,10 +217,11 @@ def detail_context(
         "timeline_count": len(history.entries),
         "attempted_pin": history.attempted_pin,
         "documents": selectors.portout_documents(portout_id=portout.id),
+        "risk": risk_panel(portout=portout),
         # Read once, and only by a render that shows the verification panel.
         "evidence": SimpleLazyObject(lambda: portout_evidence(portout)),
         "codes": codes,
-        "can_review": can_review(request),
+        "can_review": reviewing,
         "version": version,
         # Serialised here, escaped by the template: no value can break out of the JSON.
         "poll_headers": json.dumps({VERSION_HEADER: version, STATUS_HEADER: portout.status}),
@@ -213,6 +230,16 @@ def detail_context(
         "comment_form": CommentForm(initial={"idempotency_key": new_idempotency_key()}),
         "upload_form": DocumentUploadForm(initial={"idempotency_key": new_idempotency_key()}),
         "open_panel": "",
+        # The authorize panel is open on arrival (unfocused, so the page's keys still work)
+        # for a reviewer while a decision is owed; after one, the next port-out is offered.
+        "arrival_open": reviewing and pending,
+        "next_portout": None
+        if pending or not reviewing
+        else queue.next_pending(exclude=portout.id),
+        "presence": present,
+        "waiting_decision": approvals.waiting_decision(portout_id=portout.id),
+        "two_person_rule": settings.TWO_PERSON_RULE,
+        "note_form": InternalNoteForm(),
     }
     context.update(extra)
     return context
@@ -228,27 +255,33 @@ DETAIL_PARTIALS = {"decision", "timeline", "documents", "comment_form", "upload_
 @require_GET
 def portout_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Every field, the timeline, documents and the decision panel of one port-out."""
-    if request.htmx and request.headers.get(VERSION_HEADER):
-        return _poll_detail(request, portout_id)
+    if wants_fragment(request) and request.headers.get(VERSION_HEADER):
+        return fragment_headers(request, _poll_detail(request, portout_id))
     portout = get_portout(portout_id)
     context = detail_context(request, portout)
     partial = request.GET.get("partial", "")
-    if request.htmx and partial in DETAIL_PARTIALS:
-        return render(request, f"portouts/detail.html#{partial}", context)
-    return render(request, "portouts/detail.html", context)
+    if wants_fragment(request) and partial in DETAIL_PARTIALS:
+        template = f"portouts/detail.html#{partial}"
+    else:
+        template = "portouts/detail.html"
+    return fragment_headers(request, render(request, template, context))
 
 
 def _poll_detail(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
     """Polling: 204 when nothing changed, else the changed regions as out-of-band swaps."""
     if not PortOut.objects.filter(id=portout_id).exists():
         raise Http404("No such port-out")
-    version = selectors.portout_version(portout_id=portout_id)
+    # The refresh also keeps the reader present, and brings the others' presence.
+    present = presence.presence_touch(portout_id=portout_id, user=request.user)
+    version = selectors.portout_version(portout_id=portout_id) + present.token
     if shows_version(request, version):
         return HttpResponse(status=204)
     portout = get_portout(portout_id)
     # The decision panel may hold a half-filled form: redraw it only if the status moved.
     status_changed = request.headers.get(STATUS_HEADER) != portout.status
-    context = detail_context(request, portout, oob=True, with_decision=status_changed)
+    context = detail_context(
+        request, portout, oob=True, with_decision=status_changed, presence=present
+    )
     return render(request, "portouts/detail.html#refresh", context)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -27,7 +28,7 @@ from portouts.forms import (
     new_idempotency_key,
 )
 from portouts.models import PortOut, PortOutStatus
-from portouts.review import attachments, comments, decisions, rules
+from portouts.review import approvals, attachments, comments, decisions, rules
 from portouts.review.audit import ReviewResult
 from portouts.upload_handlers import DocumentSizeLimitHandler
 from portouts.views import HtmxHttpRequest
@@ -136,6 +137,16 @@ def portout_reject(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
         )
     code = form.code
     assert code is not None
+    if settings.TWO_PERSON_RULE:  # prepared for a second reviewer; nothing is sent yet
+        result = approvals.rejection_prepare(
+            user=request.user,
+            portout_id=portout_id,
+            rejection_code=code.code,
+            reason=form.cleaned_data["reason"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            codes=codes,
+        )
+        return _after_decision(request, portout_id, result, codes=codes)
     result = decisions.portout_reject(
         user=request.user,
         portout_id=portout_id,

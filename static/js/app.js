@@ -28,21 +28,58 @@
   });
 
   // --- j/k and Enter on tables with [data-rows] ---------------------------------------
+  // The selection is kept by the row's identity (its port-out), in the history entry too,
+  // so a refresh that swaps rows, and Back to this page, find the same row again.
+  let selectedKey = null;
+  function rowKey(row) { return row.dataset.id || row.dataset.href; }
   function rows() {
-    const table = document.querySelector("table[data-rows]");
-    return table ? Array.from(table.querySelectorAll("tbody tr[data-href]")) : [];
+    const found = [];
+    document.querySelectorAll("table[data-rows]").forEach(function (table) {
+      const closed = table.closest("details:not([open])");
+      if (closed) return;
+      found.push.apply(found, table.querySelectorAll("tbody tr[data-href]"));
+    });
+    return found;
   }
   function selectedIndex(list) {
     return list.findIndex(function (r) { return r.classList.contains("selected"); });
   }
-  function select(list, index) {
-    list.forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-selected"); });
-    const row = list[index];
-    if (!row) return;
+  function remember(key) {
+    selectedKey = key;
+    try {
+      history.replaceState(Object.assign({}, history.state || {}, { selectedRow: key }), "");
+    } catch (e) { /* a history entry that cannot be written keeps the selection in memory */ }
+  }
+  function mark(list, row) {
+    list.forEach(function (r) {
+      if (r === row) return;
+      r.classList.remove("selected");
+      r.removeAttribute("aria-selected");
+    });
     row.classList.add("selected");
     row.setAttribute("aria-selected", "true");
+  }
+  function select(list, index) {
+    const row = list[index];
+    if (!row) return;
+    mark(list, row);
+    remember(rowKey(row));
     row.focus({ preventScroll: true });
     row.scrollIntoView({ block: "nearest" });
+  }
+  // After a refresh or on Back: select the remembered row again; focus it when the swap
+  // took the focus away with the old row (never from a field being typed in).
+  function restoreSelection() {
+    const state = history.state || {};
+    const key = selectedKey || state.selectedRow;
+    if (!key) return;
+    selectedKey = key;
+    const list = rows();
+    const row = list.find(function (r) { return rowKey(r) === key; });
+    if (!row) return;
+    mark(list, row);
+    const active = document.activeElement;
+    if (!active || active === document.body) row.focus({ preventScroll: true });
   }
   function move(step) {
     const list = rows();
@@ -56,6 +93,51 @@
     const row = list[selectedIndex(list)];
     if (row) window.location.href = row.dataset.href;
   }
+  // On the queue, Enter with nothing selected opens the most urgent port-out.
+  function openMostUrgent() {
+    if (!document.querySelector("[data-section]")) return false;
+    const first = rows()[0];
+    if (!first) return false;
+    window.location.href = first.dataset.href;
+    return true;
+  }
+  // "g" then a letter jumps to the first row of a queue section (d: due soon, w: in the
+  // window, p: past the window, opening its collapsed rows).
+  const JUMPS = { d: "due_soon", w: "in_window", p: "past_window" };
+  let awaitingJump = 0;
+  function jump(letter) {
+    const section = document.querySelector('[data-section="' + JUMPS[letter] + '"]');
+    if (!section) return false;
+    const folded = section.querySelector("details[data-section-rows]");
+    if (folded) folded.open = true;
+    const first = section.querySelector("tbody tr[data-href]");
+    if (!first) { section.scrollIntoView({ block: "start" }); return true; }
+    const list = rows();
+    select(list, list.indexOf(first));
+    return true;
+  }
+
+  // --- time left ------------------------------------------------------------------------
+  // The server writes "3 h 10 min left"; between refreshes the count goes on here, in the
+  // same words (portouts.urgency.left_text), so an open queue never shows an old figure.
+  function duration(ms) {
+    const minutes = Math.floor(Math.abs(ms) / 60000);
+    const days = Math.floor(minutes / 1440);
+    const hours = Math.floor((minutes % 1440) / 60);
+    const mins = minutes % 60;
+    if (days) return days + " d " + hours + " h";
+    if (hours) return hours + " h " + mins + " min";
+    return mins + " min";
+  }
+  function tick() {
+    const now = Date.now();
+    document.querySelectorAll("time[data-due]").forEach(function (el) {
+      const left = Date.parse(el.dataset.due) - now;
+      if (isNaN(left)) return;
+      el.textContent = left <= 0 ? "Overdue " + duration(left) : duration(left) + " left";
+    });
+  }
+  window.setInterval(tick, 30000);
 
   // --- a / r on the port-out page ---------------------------------------------------------
   function openPanel(name) {
@@ -102,14 +184,29 @@
       return;
     }
     if (modalOpen()) return;
+    if (awaitingJump && Date.now() - awaitingJump < 1500 && JUMPS[event.key]) {
+      awaitingJump = 0;
+      if (jump(event.key)) event.preventDefault();
+      return;
+    }
+    awaitingJump = 0;
     switch (event.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
       case "Enter": {
-        const list = rows();
-        if (selectedIndex(list) < 0) return;
         if (event.target.closest && event.target.closest("a, button, summary")) return;
-        openSelected();
+        if (selectedIndex(rows()) >= 0) openSelected();
+        else if (!openMostUrgent()) return;
+        break;
+      }
+      case "g":
+        if (!document.querySelector("[data-section]")) return;
+        awaitingJump = Date.now();
+        break;
+      case "n": {
+        const next = document.querySelector("a[data-next-portout]");
+        if (!next) return;
+        window.location.href = next.href;
         break;
       }
       case "/": {
@@ -137,7 +234,10 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("select[data-reason-select]")) syncReasonFlag();
   });
-  document.addEventListener("DOMContentLoaded", function () { syncReasonFlag(); });
+  document.addEventListener("DOMContentLoaded", function () { syncReasonFlag(); restoreSelection(); });
+  // Back to a page kept whole by the browser (back/forward cache): the selection is still
+  // drawn, but focus it again.
+  window.addEventListener("pageshow", function (event) { if (event.persisted) restoreSelection(); });
 
   // Leave empty filters out of the address so bookmarked views stay readable.
   document.addEventListener("htmx:configRequest", function (event) {
@@ -159,6 +259,22 @@
     const elt = event.detail.elt;
     if (document.hidden && elt && elt.classList.contains("poller")) event.preventDefault();
   });
+
+  // After any swap (a refresh of rows, sections or results): the same row stays selected.
+  document.addEventListener("htmx:afterSettle", function () { restoreSelection(); tick(); });
+  // Opening or closing a decision panel tells the server (presence: "deciding"); its answer
+  // warns when someone else is deciding the same port-out. The toggle event does not bubble.
+  document.addEventListener("toggle", function (event) {
+    const panel = event.target;
+    const box = document.getElementById("deciding-warning");
+    if (!box || !window.htmx || !panel.matches || !panel.matches("details[data-panel]")) return;
+    const open = document.querySelector("details[data-panel][open]") ? "1" : "0";
+    if (box.dataset.sent === open) return;
+    box.dataset.sent = open;
+    window.htmx.ajax("POST", box.dataset.decidingUrl, {
+      source: box, target: "#deciding-warning", swap: "outerHTML", values: { open: open },
+    });
+  }, true);
 
   // --- a document over Telnyx's limit is refused before it is sent -------------------------
   // The limit and the sentence come from the server (data-max-bytes, data-too-large); the
@@ -190,7 +306,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     const elt = event.detail.elt;
     if (event.defaultPrevented || !elt || elt.classList.contains("poller")) return;
-    if (!elt.closest("#decision, #comment-form, #upload-form")) return;
+    if (!elt.closest("#decision, #comment-form, #upload-form, #note-form")) return;
     document.querySelectorAll("[data-notice], #messages > .message").forEach(function (n) { n.remove(); });
   });
 

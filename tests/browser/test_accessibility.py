@@ -98,7 +98,7 @@ def test_main_pages_have_no_serious_accessibility_violation(
 
     portout = PortOut.objects.pending().order_by("created_at").first()
     page.goto(f"/portouts/{portout.id}/")
-    page.click("#authorize-panel summary")
+    # A reviewer arrives on a pending port-out with the authorize panel already open.
     page.wait_for_selector("#authorize-panel[open]")
     found["portout"] = audit(page, "portout")
 

@@ -1,0 +1,41 @@
+"""What a port-out's page reads of the team's own desk (internal notes, rejections waiting
+for a second reviewer), as plain data for `portouts.timeline` and `portouts.selectors`.
+
+Kept apart from the selectors of Telnyx-owned data so that the timeline and the page's
+version token each gain one call, not a copy of these queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max
+
+from portouts.models import InternalNote, PendingDecision
+
+
+def internal_note_entries(*, portout_id: str) -> list[dict[str, Any]]:
+    """The port-out's internal notes as timeline entries (kind "note", marked internal), in
+    one query."""
+    notes = InternalNote.objects.filter(portout_id=portout_id).select_related("author")
+    return [
+        {
+            "kind": "note",
+            "at": n.created_at,
+            "portout_id": n.portout_id,
+            "title": "Internal note",
+            "body": n.body,
+            "actor": n.author.get_username(),
+            "internal": True,
+        }
+        for n in notes
+    ]
+
+
+def desk_version(*, portout_id: str) -> tuple[object, ...]:
+    """What changes the page's version token: a new note, a prepared rejection moving on."""
+    notes = InternalNote.objects.filter(portout_id=portout_id).aggregate(last=Max("id"))
+    pending = PendingDecision.objects.filter(portout_id=portout_id).aggregate(
+        last=Max("updated_at")
+    )
+    return (notes["last"], pending["last"])

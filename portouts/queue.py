@@ -1,0 +1,192 @@
+"""The decision queue's reads: pending port-outs in three sections (due soon, in window, past
+the window but still pending in Telnyx), each with its count and a token, so a refresh sends
+only the section or the rows that changed.
+
+Fixed queries whatever the amount of data: one aggregate for every section's count and token,
+one query per section for its rows (all from the index on status and creation date).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypedDict
+from urllib.parse import quote, urlencode
+
+from django.db.models import Aggregate, Count, F, Max, Min, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from portouts.choices import LIST_FIELDS, PortOutStatus, TimeLeft
+from portouts.models import PortOut
+from portouts.risk.selectors import with_risk
+from portouts.urgency import deadline_at, left_text, time_left_q
+
+#: Rows each section shows; its count links to the list for the rest.
+QUEUE_LIMIT = 200
+
+#: The sections in the queue's order (also "next most urgent" order).
+SECTIONS: tuple[TimeLeft, ...] = (TimeLeft.DUE_SOON, TimeLeft.IN_WINDOW, TimeLeft.PAST_WINDOW)
+
+
+def _pending() -> QuerySet[PortOut]:
+    """Pending port-outs, vanished ones included: Telnyx may still authorize them."""
+    return PortOut.objects.filter(status=PortOutStatus.PENDING)
+
+
+class QueueRow(TypedDict):
+    """One row of the queue, every cell a string (rendered by `_queue_row.html`)."""
+
+    id: str
+    dom_id: str
+    url: str
+    key: str
+    end_user: str
+    carrier: str
+    number: str
+    more_numbers: int
+    foc: str
+    left: str
+    due_iso: str
+    due_title: str
+    bucket: str
+    risk_score: int
+    vanished: str
+
+
+@dataclass(frozen=True)
+class SectionState:
+    """What a refresh compares: how many rows a section holds and a token of its membership
+    (count and creation range) and content (latest sync)."""
+
+    key: TimeLeft
+    count: int
+    token: str
+    membership: str
+    synced: datetime | None
+
+    @property
+    def list_url(self) -> str:
+        return f"{reverse('portouts:list')}?{urlencode({'time_left': self.key.value})}"
+
+
+@dataclass(frozen=True)
+class Section:
+    state: SectionState
+    rows: list[QueueRow]
+
+    @property
+    def key(self) -> str:
+        return self.state.key.value
+
+    @property
+    def label(self) -> str:
+        return str(self.state.key.label)
+
+    @property
+    def more(self) -> int:
+        return self.state.count - len(self.rows)
+
+
+def _token(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def queue_state(*, now: datetime) -> dict[TimeLeft, SectionState]:
+    """Every section's count and tokens, in one aggregate query."""
+    aggregates: dict[str, Aggregate] = {}
+    for key in SECTIONS:
+        match = time_left_q(key, now=now)
+        aggregates[f"{key}_n"] = Count("id", filter=match)
+        aggregates[f"{key}_first"] = Min("created_at", filter=match)
+        aggregates[f"{key}_last"] = Max("created_at", filter=match)
+        aggregates[f"{key}_synced"] = Max("synced_at", filter=match)
+    found = _pending().aggregate(**aggregates)
+    states = {}
+    for key in SECTIONS:
+        n, first, last = found[f"{key}_n"], found[f"{key}_first"], found[f"{key}_last"]
+        membership = _token(n, first, last)
+        synced = found[f"{key}_synced"]
+        states[key] = SectionState(key, n, _token(membership, synced), membership, synced)
+    return states
+
+
+def _ordered(queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
+    """Within a section, the riskiest first (`risk_score`, by one join), then least time
+    left; ties (and rows without a creation date) by FOC date."""
+    return with_risk(queryset).order_by(  # type: ignore[misc]
+        "-risk_score",
+        F("created_at").asc(nulls_last=True),
+        F("foc_date").asc(nulls_last=True),
+        "id",
+    )
+
+
+def section_rows(key: TimeLeft, *, now: datetime, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
+    rows = _pending().filter(time_left_q(key, now=now)).only(*LIST_FIELDS, "vanished_at")
+    return queue_rows(_ordered(rows)[:limit], now=now)
+
+
+def queue_sections(
+    states: dict[TimeLeft, SectionState], keys: tuple[TimeLeft, ...] = SECTIONS, *, now: datetime
+) -> list[Section]:
+    """Sections with their rows, in the queue's order."""
+    return [Section(states[key], section_rows(key, now=now)) for key in keys]
+
+
+def rows_synced_since(since: datetime, *, now: datetime) -> dict[TimeLeft, list[QueueRow]]:
+    """Pending rows the sync stored after `since`, by section (a refresh sends only these)."""
+    rows = _pending().filter(synced_at__gt=since).only(*LIST_FIELDS, "vanished_at")
+    found: dict[TimeLeft, list[QueueRow]] = {key: [] for key in SECTIONS}
+    for row in queue_rows(rows.order_by("created_at", "id")[:QUEUE_LIMIT], now=now):
+        found[TimeLeft(row["bucket"])].append(row)
+    return found
+
+
+def latest_sync(states: dict[TimeLeft, SectionState]) -> datetime | None:
+    """The newest `synced_at` among pending rows: what the next refresh asks changes after."""
+    return max((s.synced for s in states.values() if s.synced), default=None)
+
+
+def next_pending(*, exclude: str = "", now: datetime | None = None) -> QueueRow | None:
+    """The most urgent pending port-out Telnyx still lists, in the queue's order."""
+    now = now or timezone.now()
+    base = PortOut.objects.pending().exclude(id=exclude).only(*LIST_FIELDS, "vanished_at")
+    for key in SECTIONS:
+        found = queue_rows(_ordered(base.filter(time_left_q(key, now=now)))[:1], now=now)
+        if found:
+            return found[0]
+    return None
+
+
+def queue_rows(portouts: QuerySet[PortOut] | list[PortOut], *, now: datetime) -> list[QueueRow]:
+    marker = "portout-id-marker"
+    pattern = reverse("portouts:detail", args=[marker])
+    zone = timezone.get_current_timezone()
+    rows: list[QueueRow] = []
+    for p in portouts:
+        deadline = deadline_at(p.created_at, now=now)
+        due = deadline.due_at.astimezone(zone) if deadline.due_at else None
+        rows.append(
+            {
+                "id": p.id,
+                "dom_id": f"q-{p.id}",
+                "url": pattern.replace(marker, quote(p.id, safe="")),
+                "key": p.support_key or p.id,
+                "end_user": p.end_user_name or "—",
+                "carrier": p.carrier_name or "—",
+                "number": p.first_number or "—",
+                "more_numbers": max(0, p.number_count - 1),
+                "foc": p.foc_date.astimezone(UTC).date().isoformat() if p.foc_date else "—",
+                "left": left_text(deadline),
+                "due_iso": due.isoformat() if due else "",
+                "due_title": due.strftime("%Y-%m-%d %H:%M %Z") if due else "",
+                "bucket": deadline.time_left.value,
+                "risk_score": getattr(p, "risk_score", 0),
+                "vanished": p.vanished_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+                if p.vanished_at
+                else "",
+            }
+        )
+    return rows
