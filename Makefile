@@ -57,8 +57,16 @@ format: install
 typecheck: install
 	$(BIN)/mypy .
 
+# Each benchmark on SQLite, then (scripts that use a database) on PostgreSQL when
+# BENCH_DATABASE_URL, or a DATABASE_URL naming a PostgreSQL server, is set.
+BENCH_PG := $(or $(BENCH_DATABASE_URL),$(filter postgres%,$(DATABASE_URL)))
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do \
+	  echo "== $$script (SQLite)"; env -u DATABASE_URL $(BIN)/python $$script || exit 1; \
+	  if [ -n "$(BENCH_PG)" ] && grep -q _throwaway_db $$script; then \
+	    echo "== $$script (PostgreSQL)"; DATABASE_URL="$(BENCH_PG)" $(BIN)/python $$script || exit 1; \
+	  fi; \
+	done
 
 clean:
 	rm -rf var $(VENV)

@@ -4,7 +4,7 @@ way (fetching the period's facts and aggregating them in Python).
     .venv/bin/python bench/metrics_page.py [--rows 100000] [--iterations 30]
 
 On SQLite by default (a throwaway file); on PostgreSQL when DATABASE_URL points at one (a
-throwaway database `bench_metrics_<pid>` is created on that server and dropped after).
+throwaway database of its own, bench/_throwaway_db.py, created and dropped after).
 Builds the port-outs over the last 365 days with their status and FOC events, derives the
 facts the way the sync does (`facts_refresh`, timed: the cost per port-out), then times the
 page (server side, Django's test Client) for the last 30 days, 90 days and a whole year,
@@ -23,46 +23,17 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P50_MS = 200.0
 
 
-def setup_django() -> tuple[str, object]:
-    """Point Django at a throwaway database; return its description and a cleanup."""
-    url = os.environ.get("DATABASE_URL", "")
+def setup_django(url: str, var_dir: str) -> None:
+    """Point Django at the throwaway database (bench/_throwaway_db.py)."""
+    os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.environ["DEBUG"] = "1"
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        name = f"bench_metrics_{os.getpid()}"
-        parts = urlsplit(url)
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-
-        def drop() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        where = f"PostgreSQL ({parts.hostname}:{parts.port}/{name})"
-    else:
-        folder = tempfile.mkdtemp(prefix="bench-metrics-")
-        path = os.path.join(folder, "bench.sqlite3")
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-        os.environ["VAR_DIR"] = folder
-
-        def drop() -> None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(path + suffix).unlink(missing_ok=True)
-
-        where = f"SQLite ({path})"
+    os.environ["VAR_DIR"] = var_dir
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -70,7 +41,6 @@ def setup_django() -> tuple[str, object]:
     from django.conf import settings
 
     settings.DEBUG = False  # the cached template loader, as in production
-    return where, drop
 
 
 CARRIERS = [("Verizon Wireless", "6006"), ("T-Mobile", "6529"), ("AT&T Mobility", "6214")]
@@ -232,11 +202,16 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--iterations", type=int, default=30)
     args = parser.parse_args()
-    where, drop = setup_django()
-    try:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _throwaway_db import throwaway_database
+
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-metrics-var-") as var_dir,
+        throwaway_database("metrics", os.environ.get("DATABASE_URL")) as url,
+    ):
+        setup_django(url, var_dir)
+        where = "PostgreSQL" if url.startswith("postgres") else "SQLite"
         return run(args, where)
-    finally:
-        drop()  # type: ignore[operator]
 
 
 def run(args: argparse.Namespace, where: str) -> int:

@@ -8,8 +8,9 @@ failing a quarter of requests, against the sandbox on loopback.
 The sandbox runs in a process of its own (so it does not share a GIL with the sync's
 threads), on a free loopback port chosen beforehand, seeded afresh with `--count`
 port-outs for each full sync. Each sync runs in a child process of its own (a fresh
-throwaway SQLite database, DATABASE_URL set before django.setup()) so its peak RSS is its
-own. `--only` picks the parts to run (default: all three). Figures printed:
+throwaway database, DATABASE_URL set before django.setup(): SQLite, or a PostgreSQL
+database of its own when DATABASE_URL points at one, see bench/_throwaway_db.py) so its
+peak RSS is its own. `--only` picks the parts to run (default: all three). Figures printed:
 
 1. (bulk) full sync of the whole account with comments, documents, rejection codes and
    the events of the last SYNC_EVENTS_WINDOW_DAYS — wall time, HTTP requests (counted on
@@ -46,11 +47,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from _throwaway_db import is_postgres, throwaway_database  # noqa: E402
+
 API_KEY = "KEYbench_sync"
 PARTS = ("bulk", "naive", "faults")
 #: the sandbox's fault options for part 3: the sandbox rolls drop, then 429, then 500/503,
@@ -75,7 +81,7 @@ def _child(
     workers: tuple[int, int],
     dump: str | None = None,
 ) -> dict[str, Any]:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    os.environ["DATABASE_URL"] = db_path if "://" in db_path else f"sqlite:///{db_path}"
     os.environ["VAR_DIR"] = var_dir
     os.environ.setdefault("DEBUG", "1")
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
@@ -431,9 +437,20 @@ class Sandbox:
 # --------------------------------------------------------------------------- parent side
 
 
+@contextmanager
+def _database(name: str, tmpdir: Path) -> Iterator[str]:
+    """A SQLite file under tmpdir, or a throwaway PostgreSQL database (DATABASE_URL)."""
+    server = os.environ.get("DATABASE_URL")
+    if not is_postgres(server):
+        yield str(tmpdir / f"{name}.sqlite3")
+        return
+    with throwaway_database(f"sync_{name}", server) as url:
+        yield url
+
+
 def _run_child(
     mode: str,
-    db_path: Path,
+    db_path: Path | str,
     base_url: str,
     var_dir: Path,
     workers: tuple[int, int],
@@ -552,8 +569,8 @@ def main() -> None:
 
 
 def _bench_bulk(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str, Any]:
-    fast_db, fast_var = tmpdir / "fast.sqlite3", tmpdir / "var-fast"
-    with Sandbox(args.count) as sandbox:
+    fast_var = tmpdir / "var-fast"
+    with Sandbox(args.count) as sandbox, _database("fast", tmpdir) as fast_db:
         seeded = sandbox.command("stats")
         print(
             f"Sandbox process at {sandbox.base_url}: {seeded['comments']:,} comments, "
@@ -586,12 +603,10 @@ def _bench_bulk(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str, 
 
 
 def _bench_naive(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str, Any]:
-    with Sandbox(args.count) as sandbox:
+    with Sandbox(args.count) as sandbox, _database("naive", tmpdir) as naive_db:
         seeded = sandbox.command("stats")
         print(f"Sandbox process reseeded at {sandbox.base_url}; {_load()}", flush=True)
-        naive = _run_child(
-            "naive", tmpdir / "naive.sqlite3", sandbox.base_url, tmpdir / "var-naive", workers
-        )
+        naive = _run_child("naive", naive_db, sandbox.base_url, tmpdir / "var-naive", workers)
         print(_line("Full sync (naive)", naive), flush=True)
         _check("naive", naive, args.count, seeded)
     return naive
@@ -601,7 +616,7 @@ def _bench_faults(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str
     """The bulk full sync with about a quarter of requests failing, then the cache
     compared with the sandbox."""
     cache_dump, sandbox_dump = tmpdir / "faults-cache.json", tmpdir / "faults-sandbox.json"
-    with Sandbox(args.count) as sandbox:
+    with Sandbox(args.count) as sandbox, _database("faults", tmpdir) as faults_db:
         seeded = sandbox.command("stats")
         config = sandbox.command("faults " + json.dumps(FAULTS))["faults"]
         shown = ", ".join(f"{k}={v}" for k, v in config.items() if v)
@@ -609,7 +624,7 @@ def _bench_faults(args: Any, tmpdir: Path, workers: tuple[int, int]) -> dict[str
         print("  (real backoff waits: this part takes minutes)", flush=True)
         f = _run_child(
             "faults",
-            tmpdir / "faults.sqlite3",
+            faults_db,
             sandbox.base_url,
             tmpdir / "var-faults",
             workers,

@@ -73,6 +73,11 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages shrink about eightfold (the queue's 113 KB of HTML). BREACH needs a secret
+    # that stays the same beside reflected input: the CSRF token in a page is masked
+    # afresh on every response, the session lives only in a cookie, and Django pads each
+    # compressed body with random bytes ("Heal the Breach").
+    "django.middleware.gzip.GZipMiddleware",
     "portal.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,9 +189,16 @@ else:
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_BROKER_DIR = _path("CELERY_BROKER_DIR", VAR_DIR / "broker")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # Beat on several machines: RedBeat keeps the schedule in Redis behind a lock, so one
+    # beat is active and the others wait to take over (after CELERY_REDBEAT_LOCK_TIMEOUT).
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="redbeat:")
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=300)
 else:
     # A real broker with no server to install: kombu's file-system transport.
     CELERY_BROKER_URL = "filesystem://"
@@ -210,6 +222,20 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=3300)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Separate queues so workers on several machines can take sync, exports and the rest
+# apart (`celery worker -Q sync`); off by default, so one worker with no -Q takes all.
+CELERY_SEPARATE_QUEUES = env.bool("CELERY_SEPARATE_QUEUES", default=False)
+if CELERY_SEPARATE_QUEUES:
+    CELERY_TASK_ROUTES = {
+        "portouts.tasks.sync_portouts_task": {"queue": "sync"},
+        "portouts.tasks.refresh_portout_task": {"queue": "sync"},
+        "portouts.tasks.export_report_task": {"queue": "exports"},
+        "portouts.tasks.poll_telnyx_reports_task": {"queue": "exports"},
+        "portouts.tasks.expire_reports_task": {"queue": "exports"},
+        "portouts.tasks.alerts_evaluate_task": {"queue": "notifications"},
+        "portouts.tasks.metrics_weekly_summary_task": {"queue": "notifications"},
+        "portouts.tasks.deliver_notification_task": {"queue": "notifications"},
+    }
 SYNC_INCREMENTAL_EVERY = env.int("SYNC_INCREMENTAL_EVERY", default=60)
 # Days of Telnyx events a full sync stores (the port-out timeline shows them)
 SYNC_EVENTS_WINDOW_DAYS = env.int("SYNC_EVENTS_WINDOW_DAYS", default=30)
@@ -236,15 +262,16 @@ CELERY_BEAT_SCHEDULE["reports-poll-telnyx"] = {
     "task": "portouts.tasks.poll_telnyx_reports_task",
     "schedule": timedelta(seconds=REPORT_POLL_EVERY),
 }
+HOUSEKEEPING_EVERY = env.int("HOUSEKEEPING_EVERY", default=300)
 CELERY_BEAT_SCHEDULE["reports-expire"] = {
     "task": "portouts.tasks.expire_reports_task",
-    "schedule": timedelta(minutes=5),
+    "schedule": timedelta(seconds=HOUSEKEEPING_EVERY),
 }
 # Review actions left "started" for 10 minutes (request killed half-way) are checked
 # against Telnyx and settled.
 CELERY_BEAT_SCHEDULE["review-reconcile"] = {
     "task": "portouts.tasks.reconcile_review_actions_task",
-    "schedule": timedelta(minutes=5),
+    "schedule": timedelta(seconds=HOUSEKEEPING_EVERY),
 }
 
 # --- Telnyx -------------------------------------------------------------------------------
