@@ -87,7 +87,8 @@ def test_fraud_label_offers_the_watch_list_and_flags_the_next_synced_request(
     innocent = state.create_portout(spid="1234", carrier_name="Fine Co", end_user_name="Ann")
     sync.run_incremental_sync(triggered_by="test")
     flag = RiskFlag.objects.get(portout_id=again.id, kind=RiskFlagKind.WATCHLIST)
-    assert flag.sentence == "On the watch list: SPID “7777”"
+    # the sandbox may also give the new request the labelled one's name or address
+    assert flag.sentence.startswith("On the watch list: ") and "SPID “7777”" in flag.sentence
     assert RiskFlagKind.WATCHLIST not in kinds(innocent.id)
 
 
