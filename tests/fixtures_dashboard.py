@@ -16,6 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
 from portouts.models import PortOut, PortOutNumber
@@ -110,3 +112,23 @@ def pending_portout(synced: Any) -> str:
 
     sync.refresh_portout(po.id)
     return po.id
+
+
+def signed_in(django_user_model: Any, name: str, role: str = "Reviewer") -> Client:
+    """A test client signed in as a new user of `role` (default Reviewer)."""
+    user = django_user_model.objects.create_user(username=name, password="x")
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def ana(db: Any, django_user_model: Any) -> Client:
+    """A reviewer; with `ben`, two people working the same queue."""
+    return signed_in(django_user_model, "ana")
+
+
+@pytest.fixture
+def ben(db: Any, django_user_model: Any) -> Client:
+    return signed_in(django_user_model, "ben")

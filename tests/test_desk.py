@@ -7,34 +7,13 @@ from html import unescape
 
 import pytest
 import respx
-from django.contrib.auth.models import Group
-from django.test import Client
 
 from portouts.models import InternalNote, ReviewAction
-from portouts.roles import REVIEWER
 
 
 @pytest.fixture(autouse=True)
 def _fast(fast_passwords):
     pass
-
-
-def signed_in(django_user_model, name: str, role: str = REVIEWER) -> Client:
-    user = django_user_model.objects.create_user(username=name, password="x")
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def ana(db, django_user_model) -> Client:
-    return signed_in(django_user_model, "ana")
-
-
-@pytest.fixture
-def ben(db, django_user_model) -> Client:
-    return signed_in(django_user_model, "ben")
 
 
 def timeline(html: str) -> str:

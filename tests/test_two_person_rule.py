@@ -9,12 +9,11 @@ from html import unescape
 
 import pytest
 import respx
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from portouts import sync
 from portouts.models import PendingDecision, PortOut, ReviewAction
-from portouts.roles import REVIEWER
+from tests.fixtures_dashboard import signed_in
 
 REASON = "Subscriber says they did not request this port."
 
@@ -22,24 +21,6 @@ REASON = "Subscriber says they did not request this port."
 @pytest.fixture(autouse=True)
 def _two_person_rule(settings, fast_passwords):
     settings.TWO_PERSON_RULE = True
-
-
-def signed_in(django_user_model, name: str) -> Client:
-    user = django_user_model.objects.create_user(username=name, password="x")
-    user.groups.add(Group.objects.get(name=REVIEWER))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def ana(db, django_user_model) -> Client:
-    return signed_in(django_user_model, "ana")
-
-
-@pytest.fixture
-def ben(db, django_user_model) -> Client:
-    return signed_in(django_user_model, "ben")
 
 
 def patches(sandbox) -> list:
