@@ -21,7 +21,13 @@ from portouts.metrics.periods import Period
 from portouts.metrics.selectors import metrics_for
 from portouts.metrics.tables import TABLE_NAMES, metrics_tables
 from portouts.metrics.weekly import weekly_summary_send
-from portouts.models import PortOutFacts, RejectionCode, WeeklySummarySettings
+from portouts.models import (
+    PortOutFacts,
+    PortOutOutcome,
+    RejectionCode,
+    RiskFlag,
+    WeeklySummarySettings,
+)
 from tests.fixtures_dashboard import build_portout
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +103,75 @@ def data(reviewer: Any, django_user_model: Any) -> dict[str, Any]:
     return {"bob": bob}
 
 
+@pytest.fixture
+def flagged(reviewer: Any) -> None:
+    """Flags and labels with known answers for WEEK: the PIN flag preceded 2 frauds of 3
+    labelled port-outs (one labelled after the week), the off-hours flag has no labels, and
+    two fraud port-outs with the PIN flag became pending just outside the week."""
+
+    def portout(pending_at: datetime, kinds: list[str], label: str = "", on: Any = None) -> None:
+        facts = fact(outcome="authorized", decided_via="timeout", pending_at=pending_at)
+        for kind in kinds:
+            RiskFlag.objects.create(
+                portout=facts.portout,
+                kind=kind,
+                severity="high",
+                sentence=kind,
+                computed_at=pending_at,
+            )
+        if label:
+            PortOutOutcome.objects.create(portout=facts.portout, label=label, labelled_by=reviewer)
+            PortOutOutcome.objects.filter(portout=facts.portout).update(labelled_at=on)
+
+    portout(at(2), ["pin", "new_carrier"], "fraud", on=at(5))
+    portout(at(4), ["pin"], "fraud", on=at(20))  # confirmed after the week: it counts
+    portout(at(6), ["pin"], "legitimate", on=at(7))
+    portout(at(7), ["pin"])
+    portout(at(3), ["off_hours"])
+    portout(at(8, hour=23), ["off_hours"])
+    # Near misses: pending the evening before the week and the midnight after it, both
+    # labelled fraud inside the week.
+    portout(at(1, hour=23), ["pin"], "fraud", on=at(3))
+    portout(at(9, hour=0), ["pin"], "fraud", on=at(8))
+    portout(at(5), [], "fraud", on=at(6))  # no flag: in no row
+
+
+def test_outcomes_by_risk_flag(flagged: Any) -> None:
+    m = metrics_for(WEEK)
+    assert [(r.label, r.flagged, r.fraud, r.labelled, r.fraud_share) for r in m.flags] == [
+        ("Wrong or missing PIN", 4, 2, 3, pytest.approx(2 / 3)),
+        ("New gaining carrier", 1, 1, 1, 1.0),
+        ("Outside business hours", 2, 0, 0, None),
+    ]
+    table = metrics_tables(m)["flags"]
+    assert table.header == (
+        "Risk flag",
+        "Port-outs flagged",
+        "Fraud attempt",
+        "Legitimate",
+        "Customer error",
+        "Unknown",
+        "Not labelled yet",
+        "Turned out fraud (of those labelled)",
+    )
+    assert table.rows == [
+        ("Wrong or missing PIN", "4", "2", "1", "0", "0", "1", "67 % (2 of 3)"),
+        ("New gaining carrier", "1", "1", "0", "0", "0", "0", "100 % (1 of 1)"),
+        ("Outside business hours", "2", "0", "0", "0", "0", "2", "–"),
+    ]
+    assert metrics_for(WEEK.previous()).flags[0].flagged == 1  # the evening before
+
+
+def test_outcomes_by_risk_flag_on_the_page(viewer_client: Any, flagged: Any) -> None:
+    html = viewer_client.get(reverse("portouts:metrics") + "?" + QUERY).content.decode()
+    assert 'id="flags-title">Outcomes by risk flag</h2>' in html
+    assert "67 % (2 of 3)" in html
+    assert (
+        'alt="Stacked bar chart of port-outs by risk flag and outcome: Wrong or missing PIN 4 '
+        "(fraud attempt 2, legitimate 1, customer error 0, unknown 0, not labelled yet 1);"
+    ) in html
+
+
 def test_headline_figures_and_previous_period(data: Any) -> None:
     m = metrics_for(WEEK)
     assert (m.timeouts.value, m.timeouts.before) == (1, 1)
@@ -148,12 +223,14 @@ def test_page_shows_figures_charts_and_tables(viewer_client: Any, data: Any) -> 
 
 
 def test_query_count_is_the_same_whatever_the_period(
-    viewer_client: Any, data: Any, django_assert_max_num_queries: Any
+    viewer_client: Any, data: Any, flagged: Any, django_assert_max_num_queries: Any
 ) -> None:
     url = reverse("portouts:metrics")
     viewer_client.get(url + "?" + QUERY)  # warm the session and permission caches
     counts = []
     for query in (QUERY, "last=90", "start=2025-01-01&end=2026-11-30"):
+        # 8 for the metrics (portouts/metrics/selectors.py), 7 for the session, the
+        # permissions and the page's header and footer
         with django_assert_max_num_queries(15) as captured:
             assert viewer_client.get(f"{url}?{query}").status_code == 200
         counts.append(len(captured))
@@ -178,7 +255,7 @@ def test_decisions_are_counted_per_day_week_or_month(
     assert table.title == f"Decisions per {unit}"
 
 
-def test_csv_exports_equal_the_tables(viewer_client: Any, data: Any) -> None:
+def test_csv_exports_equal_the_tables(viewer_client: Any, data: Any, flagged: Any) -> None:
     page = viewer_client.get(reverse("portouts:metrics") + "?" + QUERY)
     tables = page.context["tables"]
     assert tables == metrics_tables(metrics_for(WEEK))
@@ -188,6 +265,7 @@ def test_csv_exports_equal_the_tables(viewer_client: Any, data: Any) -> None:
         assert response["Content-Type"].startswith("text/csv")
         body = b"".join(response.streaming_content).decode()
         rows = list(csv.reader(io.StringIO(body)))
+        assert tables[name].rows, name  # every table has rows to compare
         assert rows == [list(tables[name].header)] + [list(r) for r in tables[name].rows], name
         for row in tables[name].rows:
             assert all(cell in page.content.decode() for cell in row[:1])

@@ -18,22 +18,34 @@ import pygal
 from django.core.cache import cache
 from pygal.style import Style
 
-from portouts.metrics.selectors import CountRow, DayRow, Metrics
+from portouts.choices import OutcomeLabel
+from portouts.metrics.selectors import FLAG_OUTCOMES, CountRow, DayRow, FlagRow, Metrics
 
+#: what every chart shares with the stylesheet
+_LOOK: dict[str, object] = {
+    "background": "#ffffff",
+    "plot_background": "#ffffff",
+    "foreground": "#1d2530",
+    "foreground_strong": "#1d2530",
+    "foreground_subtle": "#5b6675",
+    "font_family": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+    "title_font_size": 16,
+    "label_font_size": 12,
+    "major_label_font_size": 12,
+    "legend_font_size": 13,
+}
 #: the stylesheet's palette (static/css/app.css): authorized, rejected, canceled, timeout,
 #: bounced back
-_STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1d2530",
-    foreground_strong="#1d2530",
-    foreground_subtle="#5b6675",
-    font_family='system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
-    colors=("#1b7a3d", "#b42318", "#5b6675", "#8a5a00", "#1f5fbf"),
-    title_font_size=16,
-    label_font_size=12,
-    major_label_font_size=12,
-    legend_font_size=13,
+_STYLE = Style(colors=("#1b7a3d", "#b42318", "#5b6675", "#8a5a00", "#1f5fbf"), **_LOOK)
+#: outcome labels in the same palette (fraud red, legitimate green), then "not labelled"
+_OUTCOME_COLORS: dict[str, str] = {
+    OutcomeLabel.FRAUD: "#b42318",
+    OutcomeLabel.LEGITIMATE: "#1b7a3d",
+    OutcomeLabel.CUSTOMER_ERROR: "#8a5a00",
+    OutcomeLabel.UNKNOWN: "#5b6675",
+}
+_OUTCOME_STYLE = Style(
+    colors=(*(_OUTCOME_COLORS[label] for label in FLAG_OUTCOMES), "#9aa5b3"), **_LOOK
 )
 logger = logging.getLogger(__name__)
 _SIZE = {"width": 760, "height": 320}
@@ -51,7 +63,12 @@ class Chart:
 #: pygal takes tens of milliseconds a chart; the same numbers always draw the same SVG, so
 #: a drawing is kept in Django's cache under a digest of what it shows
 CACHE_SECONDS = 24 * 3600
-_KINDS = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "horizontal": pygal.HorizontalBar}
+_KINDS = {
+    "bar": pygal.Bar,
+    "stacked": pygal.StackedBar,
+    "horizontal": pygal.HorizontalBar,
+    "horizontal_stacked": pygal.HorizontalStackedBar,
+}
 
 
 def _render(
@@ -60,15 +77,23 @@ def _render(
     alt: str,
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[int]]],
+    style: Style = _STYLE,
     **extra: object,
 ) -> Chart:
     spec = repr(
-        (kind, title, list(labels), [(n, list(v)) for n, v in series], sorted(extra.items()))
+        (
+            kind,
+            title,
+            list(labels),
+            [(n, list(v)) for n, v in series],
+            style.colors,
+            sorted(extra.items()),
+        )
     )
     key = "metrics-chart:" + hashlib.sha256(spec.encode()).hexdigest()
     src = _cache_get(key)
     if src is None:
-        chart = _KINDS[kind](**_config(title, **extra))
+        chart = _KINDS[kind](style=style, **_config(title, **extra))
         chart.x_labels = list(labels)
         for name, values in series:
             chart.add(name, list(values))
@@ -94,7 +119,6 @@ def _cache_set(key: str, value: str) -> None:
 def _config(title: str, **extra: object) -> dict[str, object]:
     return {
         "title": title,
-        "style": _STYLE,
         "js": [],
         "legend_at_bottom": True,
         "print_values": False,
@@ -162,6 +186,33 @@ def count_chart(title: str, rows: Sequence[CountRow], what: str) -> Chart | None
     )
 
 
+def flags_chart(rows: Sequence[FlagRow]) -> Chart | None:
+    """Each flag's port-outs stacked by outcome label: a mostly red bar is a flag that was
+    usually right. None if no port-out of the period carried a flag."""
+    if not rows:
+        return None
+    series = [
+        (OutcomeLabel(label).label, [r.outcomes[label] for r in rows]) for label in FLAG_OUTCOMES
+    ]
+    series.append(("Not labelled yet", [r.unlabelled for r in rows]))
+    spoken = "; ".join(
+        f"{r.label} {r.flagged} ("
+        + ", ".join(f"{name.lower()} {values[n]}" for name, values in series)
+        + ")"
+        for n, r in enumerate(rows)
+    )
+    return _render(
+        "horizontal_stacked",
+        "Outcomes by risk flag",
+        f"Stacked bar chart of port-outs by risk flag and outcome: {spoken}.",
+        [r.label for r in rows],
+        series,
+        style=_OUTCOME_STYLE,
+        height=max(200, 90 + 28 * len(rows)),
+        y_labels=_axis(max((r.flagged for r in rows), default=0)),
+    )
+
+
 def _counts_axis(rows: Sequence[CountRow]) -> list[int]:
     return _axis(max((r.count for r in rows), default=0))
 
@@ -182,4 +233,5 @@ def metrics_charts(metrics: Metrics) -> dict[str, Chart | None]:
         "days": days_chart(metrics.days, metrics.unit),
         "codes": count_chart("Rejections by code", metrics.codes, "Rejections"),
         "carriers": count_chart("Port-outs by gaining carrier", metrics.carriers, "Port-outs"),
+        "flags": flags_chart(metrics.flags),
     }

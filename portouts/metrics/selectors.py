@@ -1,8 +1,11 @@
 """The metrics of a period, aggregated in the database from the stored facts.
 
-Seven queries whatever the period (a test counts them): the headline and the time-to-decision
+Eight queries whatever the period (a test counts them): the headline and the time-to-decision
 distribution for this period and the one before, decisions per day, bounce-backs per day,
-reviewers, rejection codes (and their names) and gaining carriers.
+reviewers, rejection codes (and their names), gaining carriers and outcomes by risk flag.
+
+A port-out belongs to the period it became pending in (`pending_at`: the carriers and the
+flags); a decision or a bounce-back to the one it happened in.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from portouts.choices import DecidedVia, DecisionOutcome
+from portouts.choices import DecidedVia, DecisionOutcome, OutcomeLabel, RiskFlagKind
 from portouts.metrics.aggregates import Percentile
 from portouts.metrics.periods import Period
-from portouts.models import PortOut, PortOutFacts, RejectionCode
+from portouts.models import PortOut, PortOutFacts, RejectionCode, RiskFlag
 
 #: time-to-decision buckets of the distribution: (label, from hours, to hours)
 BUCKETS: tuple[tuple[str, float, float | None], ...] = (
@@ -41,6 +44,10 @@ DAY_OUTCOMES = (
 #: gaining carriers shown, most port-outs first
 TOP_CARRIERS = 15
 _BY_PERSON = [DecidedVia.DASHBOARD, DecidedVia.TELNYX]
+#: outcome labels in the order the flags table and chart show them: fraud first
+FLAG_OUTCOMES: tuple[str, ...] = tuple(
+    sorted(OutcomeLabel.values, key=lambda label: label != OutcomeLabel.FRAUD)
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,33 @@ class CountRow:
     count: int
 
 
+@dataclass(frozen=True)
+class FlagRow:
+    """The port-outs of a period that carried one risk flag, and how they were labelled."""
+
+    label: str
+    flagged: int
+    #: port-outs per outcome label (FLAG_OUTCOMES)
+    outcomes: dict[str, int]
+
+    @property
+    def labelled(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def unlabelled(self) -> int:
+        return self.flagged - self.labelled
+
+    @property
+    def fraud(self) -> int:
+        return self.outcomes[OutcomeLabel.FRAUD]
+
+    @property
+    def fraud_share(self) -> float | None:
+        """How often the flag was right: the labelled port-outs found to be fraud."""
+        return self.fraud / self.labelled if self.labelled else None
+
+
 @dataclass
 class Metrics:
     period: Period
@@ -102,6 +136,7 @@ class Metrics:
     reviewers: list[ReviewerRow] = field(default_factory=list)
     codes: list[CountRow] = field(default_factory=list)
     carriers: list[CountRow] = field(default_factory=list)
+    flags: list[FlagRow] = field(default_factory=list)
 
 
 def _within(name: str, period: Period) -> Q:
@@ -131,6 +166,7 @@ def metrics_for(period: Period) -> Metrics:
         reviewers=_reviewers(period),
         codes=_codes(period),
         carriers=_carriers(period),
+        flags=_flags(period),
     )
 
 
@@ -289,6 +325,36 @@ def _carrier_label(name: str, spid: str) -> str:
     if name and spid:
         return f"{name} (SPID {spid})"
     return name or (f"SPID {spid}" if spid else "Unknown carrier")
+
+
+_KIND_ORDER = {kind: n for n, kind in enumerate(RiskFlagKind.values)}
+
+
+def _flags(period: Period) -> list[FlagRow]:
+    """Per flag kind, the period's port-outs that carry it and their outcome labels, in the
+    vocabulary's order. A label counts whenever it was given (fraud is often confirmed
+    weeks later); a port-out carries a kind at most once."""
+    rows = (
+        RiskFlag.objects.filter(_within("portout__facts__pending_at", period))
+        .values_list("kind")
+        .annotate(
+            flagged=Count("pk"),
+            **{
+                label: Count("pk", filter=Q(portout__outcome__label=label))
+                for label in FLAG_OUTCOMES
+            },
+        )
+        .order_by()
+    )
+    in_order = sorted(rows, key=lambda row: (_KIND_ORDER.get(row[0], len(_KIND_ORDER)), row[0]))
+    return [
+        FlagRow(
+            RiskFlagKind(kind).label if kind in _KIND_ORDER else kind,
+            flagged,
+            dict(zip(FLAG_OUTCOMES, counts, strict=True)),
+        )
+        for kind, flagged, *counts in in_order
+    ]
 
 
 def timeouts_in(period: Period, *, limit: int = 500) -> list[PortOut]:

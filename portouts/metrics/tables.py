@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from portouts.metrics.selectors import Figure, Metrics
+from portouts.choices import OutcomeLabel
+from portouts.metrics.selectors import FLAG_OUTCOMES, Figure, FlagRow, Metrics
 from portouts.reports import csv_line, neutralize_formula
 
 #: tables a period's CSV export can name, in the page's order
-TABLE_NAMES = ("summary", "days", "distribution", "reviewers", "codes", "carriers")
+TABLE_NAMES = ("summary", "days", "distribution", "reviewers", "codes", "carriers", "flags")
 
 
 _UNIT_HEADERS = {"day": "Day", "week": "Week from", "month": "Month"}
@@ -22,6 +23,8 @@ class Table:
     title: str
     header: tuple[str, ...]
     rows: list[tuple[str, ...]]
+    #: what the table counts, when its title does not say it all (the page only)
+    note: str = ""
 
 
 def duration(seconds: float | None) -> str:
@@ -45,6 +48,16 @@ def _figure_cells(figure: Figure, *, is_duration: bool = False) -> tuple[str, ..
 
 def _count(value: float | None) -> str:
     return "–" if value is None else str(int(value))
+
+
+def share(part: int, whole: int) -> str:
+    """A share as a manager reads it: "67 % (2 of 3)"; "–" of nothing."""
+    return f"{round(100 * part / whole)} % ({part} of {whole})" if whole else "–"
+
+
+def _flag_cells(row: FlagRow) -> tuple[str, ...]:
+    counts = (row.flagged, *(row.outcomes[label] for label in FLAG_OUTCOMES), row.unlabelled)
+    return (row.label, *(str(n) for n in counts), share(row.fraud, row.labelled))
 
 
 def metrics_tables(metrics: Metrics) -> dict[str, Table]:
@@ -111,6 +124,23 @@ def metrics_tables(metrics: Metrics) -> dict[str, Table]:
             "Port-outs by gaining carrier",
             ("Gaining carrier", "Port-outs"),
             [(r.label, str(r.count)) for r in m.carriers],
+        ),
+        "flags": Table(
+            "flags",
+            "Outcomes by risk flag",
+            (
+                "Risk flag",
+                "Port-outs flagged",
+                *(OutcomeLabel(label).label for label in FLAG_OUTCOMES),
+                "Not labelled yet",
+                "Turned out fraud (of those labelled)",
+            ),
+            [_flag_cells(r) for r in m.flags],
+            note=(
+                "The port-outs that became pending in the period, by the risk flags they "
+                "carry and how the team labelled them since. The last column says how often "
+                "a flag was right: of its labelled port-outs, how many were fraud attempts."
+            ),
         ),
     }
 
