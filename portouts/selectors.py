@@ -44,8 +44,9 @@ logger = logging.getLogger(__name__)
 def portout_status_counts(*, version: str) -> list[tuple[str, str, int]]:
     """(status, label, count) for every known status, then any unknown status Telnyx sent.
 
-    Counting every cached port-out by status is the queue's costliest query (a scan of
-    100,000 rows); its result only changes with `cache_version`, so it is cached under it.
+    Counting every cached port-out by status is the queue's costliest query (100,000 rows);
+    its result only changes with `cache_version`, so it is cached under it. COUNT(*) lets
+    both databases count from the index on (vanished_at, status) without reading the rows.
     """
     key = f"portouts:status-counts:{version}"
     try:
@@ -55,7 +56,7 @@ def portout_status_counts(*, version: str) -> list[tuple[str, str, int]]:
         counts = None
     if not isinstance(counts, dict):
         counts = dict(
-            PortOut.objects.present().values_list("status").annotate(n=Count("id")).order_by()
+            PortOut.objects.present().values_list("status").annotate(n=Count("*")).order_by()
         )
         try:
             cache.set(key, counts, COUNT_CACHE_SECONDS)

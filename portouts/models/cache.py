@@ -94,6 +94,8 @@ class PortOut(models.Model):
             models.Index(
                 fields=["status", "vanished_at", "foc_date", "id"], name="portout_status_listed_foc"
             ),
+            # The queue's counts by status of listed rows, from the index alone.
+            models.Index(fields=["vanished_at", "status"], name="portout_listed_status"),
             # The freshness token of the list pages (latest sync).
             models.Index(fields=["synced_at"], name="portout_synced"),
             # The sync retries these.
@@ -233,6 +235,9 @@ class PortOutEvent(models.Model):
         verbose_name = "port-out event"
         ordering = ["-created_at"]
         indexes = [
+            # The status events of given port-outs (timelines, the queue's recent activity):
+            # without it SQLite reads every status event through the event_type index.
+            models.Index(fields=["portout_id", "event_type"], name="event_portout_type"),
             # Every sync looks for these.
             models.Index(
                 fields=["portout_id", "received_at"],
