@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from .customers import CustomerBook, dress
 from .entities import (
+    CARRIER_USER_ID,
     REJECTION_CATALOG,
     STATUSES,
     Comment,
@@ -43,11 +44,11 @@ from .scenarios import SCENARIO_COUNT, scenario_histories
 from .vocabulary import (
     CA_CARRIERS,
     CA_LOCATIONS,
+    CARRIER_COMMENTS,
     REASONS,
     STAFF_COMMENTS,
     STREET_KINDS,
     STREETS,
-    TEAM_USERS,
     US_CARRIERS,
     US_LOCATIONS,
     USER_COMMENTS,
@@ -408,13 +409,16 @@ def wrong_pin(g: Gen, pin: str) -> str:
 
 
 def _comments(g: Gen, po: PortOut, now: float, events: list[Event]) -> list[Comment]:
-    """1 to 4 comments from both sides since creation, each with its event in `events`."""
+    """1 to 4 comments since creation, each with its event in `events`: half by Telnyx staff
+    (no user), the rest by our team (the port-out's user) or, one in three, the gaining
+    carrier (another user)."""
     comments: list[Comment] = []
     for _ in range(g.int(1, 4)):
         at = g.between(po.created_ts, now)
         staff = g.r() < 0.5
-        user = None if staff else g.pick(TEAM_USERS)
-        body = g.pick(STAFF_COMMENTS if staff else USER_COMMENTS)
+        carrier = not staff and g.r() < 1 / 3
+        user = None if staff else CARRIER_USER_ID if carrier else po.user_id
+        body = g.pick(STAFF_COMMENTS if staff else CARRIER_COMMENTS if carrier else USER_COMMENTS)
         comment = Comment(g.uuid(), po.id, body, user, at)
         comments.append(comment)
         events.append(
