@@ -7,6 +7,10 @@ are merged by the Telnyx comment id: one comment, one entry. A port-out's timeli
 shows its alerts and the team's internal notes (marked internal: kept in the dashboard,
 never sent to Telnyx). The functions return plain data (`TimelineEntry`); the templates
 render it.
+
+One module of some 440 lines because it is one concern, the words of one history: the
+status steps, the comment authors and the action titles are read together when the three
+sources are merged, and both the port-out's timeline and the recent activity use them all.
 """
 
 from __future__ import annotations
