@@ -8,13 +8,17 @@ values outside the published ones are kept as plain strings and logged once.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
+    "WireType",
     "as_dict",
     "parse_datetime",
     "raw_field",
@@ -112,3 +116,45 @@ def as_dict(data: Any) -> dict[str, Any]:
 def raw_field() -> Any:
     """The original API dict: kept for debugging and new fields, left out of repr/eq."""
     return field(default_factory=dict, repr=False, compare=False)
+
+
+#: The reader of a field, by its annotation (as written: these modules postpone them).
+_READERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    "str | None": read_str,
+    "int | None": read_int,
+    "bool | None": read_bool,
+    "bool": lambda data, key: bool(read_bool(data, key, False)),
+    "datetime | None": lambda data, key: parse_datetime(data.get(key)),
+    "list[str]": read_str_list,
+    "dict[str, Any]": read_dict,
+}
+
+
+class WireType:
+    """`from_api` for a frozen dataclass whose fields are named as Telnyx names them."""
+
+    @classmethod
+    def read_specially(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The fields its annotation alone cannot read (none unless a type says so)."""
+        return {}
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any] | None) -> Self:
+        data = as_dict(data)
+        values = cls.read_specially(data)
+        for name, read in _plan(cls):  # type: ignore[arg-type]  # a class is hashable
+            if name not in values:
+                values[name] = read(data, name)
+        return cls(**values)
+
+
+def _whole(data: dict[str, Any], key: str) -> dict[str, Any]:
+    return data
+
+
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, Callable[[dict[str, Any], str], Any]], ...]:
+    """(name, reader) of each field of `cls`, worked out once per type; `raw` is the whole
+    API dict."""
+    fields = dataclasses.fields(cls)
+    return tuple((f.name, _whole if f.name == "raw" else _READERS[str(f.type)]) for f in fields)

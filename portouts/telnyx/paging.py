@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Self
 
-from .fields import as_dict, read_int
+from .fields import WireType
 
 __all__ = ["Page", "PageMeta", "walk_pages"]
 
 
 @dataclass(frozen=True)
-class PageMeta:
+class PageMeta(WireType):
     """Pagination block of a list response (`Metadata` / `PaginationMeta`)."""
 
     page_number: int | None = None
     page_size: int | None = None
     total_pages: int | None = None
     total_results: int | None = None
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any] | None) -> Self:
-        data = as_dict(data)
-        return cls(
-            page_number=read_int(data, "page_number"),
-            page_size=read_int(data, "page_size"),
-            total_pages=read_int(data, "total_pages"),
-            total_results=read_int(data, "total_results"),
-        )
 
 
 @dataclass(frozen=True)

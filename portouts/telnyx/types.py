@@ -4,8 +4,10 @@ Their names end in `Data` (`PortoutData`, `CommentData`, `SupportingDocumentData
 `RejectionCodeData`, `EventData`, ...) so that they are never mistaken for the models of
 the cache (`PortOut`, `Comment`, `SupportingDocument`, `RejectionCode`, `PortOutEvent`).
 
-Every type is a frozen dataclass built with `from_api(dict)` from the forgiving readers
-of `fields.py`; unknown fields are ignored but kept in `.raw`. Pages of a listing are in
+Every type is a frozen dataclass built with `from_api(dict)` (`fields.WireType`), which
+reads each field by its annotation with the forgiving readers of `fields.py`; a type
+reads the few fields that need more (a status checked against its enum) itself. Unknown
+fields are ignored but kept in `.raw`. Pages of a listing are in
 `paging.py`.
 """
 
@@ -13,20 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
-from .fields import (
-    as_dict,
-    parse_datetime,
-    raw_field,
-    read_bool,
-    read_dict,
-    read_int,
-    read_status,
-    read_str,
-    read_str_list,
-    warn_once,
-)
+from .fields import WireType, raw_field, read_int, read_status, read_str, warn_once
 
 __all__ = [
     "KNOWN_EVENT_TYPES",
@@ -54,7 +45,7 @@ KNOWN_EVENT_TYPES = frozenset({EVENT_STATUS_CHANGED, EVENT_NEW_COMMENT, EVENT_FO
 
 
 @dataclass(frozen=True)
-class PortoutData:
+class PortoutData(WireType):
     """A port-out order (`PortoutDetails`)."""
 
     id: str | None = None
@@ -87,42 +78,12 @@ class PortoutData:
     raw: dict[str, Any] = raw_field()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
-        return cls(
-            id=read_str(data, "id"),
-            record_type=read_str(data, "record_type"),
-            phone_numbers=read_str_list(data, "phone_numbers"),
-            authorized_name=read_str(data, "authorized_name"),
-            carrier_name=read_str(data, "carrier_name"),
-            current_carrier=read_str(data, "current_carrier"),
-            end_user_name=read_str(data, "end_user_name"),
-            city=read_str(data, "city"),
-            state=read_str(data, "state"),
-            zip=read_str(data, "zip"),
-            lsr=read_str_list(data, "lsr"),
-            pon=read_str(data, "pon"),
-            reason=read_str(data, "reason"),
-            rejection_code=read_int(data, "rejection_code"),
-            service_address=read_str(data, "service_address"),
-            foc_date=parse_datetime(data.get("foc_date")),
-            requested_foc_date=parse_datetime(data.get("requested_foc_date")),
-            spid=read_str(data, "spid"),
-            support_key=read_str(data, "support_key"),
-            status=read_status(data, "status", PORTOUT_STATUSES, "port-out status"),
-            already_ported=read_bool(data, "already_ported"),
-            user_id=read_str(data, "user_id"),
-            vendor=read_str(data, "vendor"),
-            created_at=parse_datetime(data.get("created_at")),
-            inserted_at=parse_datetime(data.get("inserted_at")),
-            updated_at=parse_datetime(data.get("updated_at")),
-            host_messaging=bool(read_bool(data, "host_messaging", False)),
-            raw=data,
-        )
+    def read_specially(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {"status": read_status(data, "status", PORTOUT_STATUSES, "port-out status")}
 
 
 @dataclass(frozen=True)
-class CommentData:
+class CommentData(WireType):
     """A comment on a port-out; `user_id` is None when Telnyx staff wrote it."""
 
     id: str | None = None
@@ -133,22 +94,9 @@ class CommentData:
     created_at: datetime | None = None
     raw: dict[str, Any] = raw_field()
 
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
-        return cls(
-            id=read_str(data, "id"),
-            body=read_str(data, "body"),
-            user_id=read_str(data, "user_id"),
-            portout_id=read_str(data, "portout_id"),
-            record_type=read_str(data, "record_type"),
-            created_at=parse_datetime(data.get("created_at")),
-            raw=data,
-        )
-
 
 @dataclass(frozen=True)
-class SupportingDocumentData:
+class SupportingDocumentData(WireType):
     """A document (LOA or invoice) attached to a port-out (`PortOutSupportingDocument`)."""
 
     id: str | None = None
@@ -160,23 +108,9 @@ class SupportingDocumentData:
     updated_at: datetime | None = None
     raw: dict[str, Any] = raw_field()
 
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
-        return cls(
-            id=read_str(data, "id"),
-            type=read_str(data, "type"),
-            document_id=read_str(data, "document_id"),
-            portout_id=read_str(data, "portout_id"),
-            record_type=read_str(data, "record_type"),
-            created_at=parse_datetime(data.get("created_at")),
-            updated_at=parse_datetime(data.get("updated_at")),
-            raw=data,
-        )
-
 
 @dataclass(frozen=True)
-class RejectionCodeData:
+class RejectionCodeData(WireType):
     """A rejection reason allowed for one port-out (`PortoutRejection`)."""
 
     code: int | None = None
@@ -184,19 +118,9 @@ class RejectionCodeData:
     reason_required: bool = False
     raw: dict[str, Any] = raw_field()
 
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
-        return cls(
-            code=read_int(data, "code"),
-            description=read_str(data, "description"),
-            reason_required=bool(read_bool(data, "reason_required", False)),
-            raw=data,
-        )
-
 
 @dataclass(frozen=True)
-class EventData:
+class EventData(WireType):
     """An event from the Events API (not a webhook delivery: see `WebhookEvent`)."""
 
     id: str | None = None
@@ -211,27 +135,15 @@ class EventData:
     raw: dict[str, Any] = raw_field()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
+    def read_specially(cls, data: dict[str, Any]) -> dict[str, Any]:
         event_type = read_str(data, "event_type")
         if event_type is not None and event_type not in KNOWN_EVENT_TYPES:
             warn_once("event type", event_type)
-        return cls(
-            id=read_str(data, "id"),
-            event_type=event_type,
-            portout_id=read_str(data, "portout_id"),
-            available_notification_methods=read_str_list(data, "available_notification_methods"),
-            payload_status=read_str(data, "payload_status"),
-            payload=read_dict(data, "payload"),
-            record_type=read_str(data, "record_type"),
-            created_at=parse_datetime(data.get("created_at")),
-            updated_at=parse_datetime(data.get("updated_at")),
-            raw=data,
-        )
+        return {"event_type": event_type}
 
 
 @dataclass(frozen=True)
-class ReportData:
+class ReportData(WireType):
     """A port-out report; `document_id` is set once `status` is "completed"."""
 
     id: str | None = None
@@ -245,19 +157,8 @@ class ReportData:
     raw: dict[str, Any] = raw_field()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
-        return cls(
-            id=read_str(data, "id"),
-            report_type=read_str(data, "report_type"),
-            status=read_status(data, "status", REPORT_STATUSES, "report status"),
-            params=read_dict(data, "params"),
-            document_id=read_str(data, "document_id"),
-            record_type=read_str(data, "record_type"),
-            created_at=parse_datetime(data.get("created_at")),
-            updated_at=parse_datetime(data.get("updated_at")),
-            raw=data,
-        )
+    def read_specially(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {"status": read_status(data, "status", REPORT_STATUSES, "report status")}
 
     @property
     def is_completed(self) -> bool:
@@ -265,7 +166,7 @@ class ReportData:
 
 
 @dataclass(frozen=True)
-class DocumentData:
+class DocumentData(WireType):
     """A file in the Telnyx Documents service (`DocServiceDocument`); `size` in bytes."""
 
     id: str | None = None
@@ -282,30 +183,16 @@ class DocumentData:
     raw: dict[str, Any] = raw_field()
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
-        size_obj = data.get("size")
-        size = (
-            read_int(size_obj, "amount") if isinstance(size_obj, dict) else read_int(data, "size")
-        )
-        return cls(
-            id=read_str(data, "id"),
-            filename=read_str(data, "filename"),
-            content_type=read_str(data, "content_type"),
-            size=size,
-            status=read_str(data, "status"),
-            av_scan_status=read_str(data, "av_scan_status"),
-            sha256=read_str(data, "sha256"),
-            created_at=parse_datetime(data.get("created_at")),
-            updated_at=parse_datetime(data.get("updated_at")),
-            customer_reference=read_str(data, "customer_reference"),
-            record_type=read_str(data, "record_type"),
-            raw=data,
-        )
+    def read_specially(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """`size` is `{"amount": n, "unit": "bytes"}` on the wire (a plain number is read too)."""
+        size = data.get("size")
+        return {
+            "size": read_int(size, "amount") if isinstance(size, dict) else read_int(data, "size")
+        }
 
 
 @dataclass(frozen=True)
-class PhoneNumberData:
+class PhoneNumberData(WireType):
     """A number of the account's inventory (`GET /phone_numbers`): who it is for
     (`customer_reference`, `tags`), since when (`purchased_at`) and how (`source`)."""
 
@@ -321,24 +208,6 @@ class PhoneNumberData:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     raw: dict[str, Any] = raw_field()
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Self:
-        data = as_dict(data)
-        return cls(
-            id=read_str(data, "id"),
-            record_type=read_str(data, "record_type"),
-            phone_number=read_str(data, "phone_number"),
-            status=read_str(data, "status"),
-            tags=read_str_list(data, "tags"),
-            customer_reference=read_str(data, "customer_reference"),
-            source=read_str(data, "source"),
-            connection_id=read_str(data, "connection_id"),
-            purchased_at=parse_datetime(data.get("purchased_at")),
-            created_at=parse_datetime(data.get("created_at")),
-            updated_at=parse_datetime(data.get("updated_at")),
-            raw=data,
-        )
 
 
 @dataclass(frozen=True)
