@@ -63,7 +63,6 @@ class ExpectedPortOutAdmin(EvidenceAdmin):
     ]
     search_fields = ["note", "gaining_carrier", "customer__name"]
     form = ExpectedPortOutForm
-    fields = ExpectedPortOutForm.Meta.fields
     autocomplete_fields = ["customer"]
     list_select_related = ["customer", "created_by"]
 
