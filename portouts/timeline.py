@@ -32,10 +32,6 @@ from portouts.choices import event_label as _event_type_label
 from portouts.models import Comment, PortOut, PortOutEvent, RejectionCode, ReviewAction
 from portouts.risk.selectors import confirmation_timeline
 
-#: Authors of a comment, by who wrote it (see `_comment_author`).
-TELNYX_STAFF = "Telnyx staff"
-OUR_ACCOUNT = "Our team in Telnyx"
-GAINING_CARRIER = "Gaining carrier"
 REJECTED = {PortOutStatus.REJECTED_PENDING.value, PortOutStatus.REJECTED.value}
 PENDING = PortOutStatus.PENDING.value
 DOCUMENT_NAMES = {DocumentType.LOA.value: "LOA", DocumentType.INVOICE.value: "invoice"}
@@ -222,14 +218,10 @@ def _event_entry(ev: PortOutEvent, step: tuple[str, str], ctx: _Context) -> Time
 
 
 def _comment_author(user_id: str | None, owner: str, action: ReviewAction | None) -> str:
-    """Who wrote a comment, from Telnyx's `user_id` beside the port-out's own (`owner`, the
-    account's user): null is Telnyx staff; the account's user is our team, named as the
-    reviewer when our audit trail posted it; any other user is the gaining carrier."""
+    """The reviewer when our audit trail posted the comment, else `Comment.author`'s label."""
     if action is not None:
         return action.user.get_username()
-    if not user_id:
-        return TELNYX_STAFF
-    return OUR_ACCOUNT if user_id == owner else GAINING_CARRIER
+    return Comment.author(user_id, owner).label
 
 
 def _comment_entries(
