@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portouts", "0010_risk"),
+        ("portouts", "0011_expected_by_customer"),
     ]
 
     operations = [
