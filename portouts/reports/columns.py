@@ -1,10 +1,14 @@
-"""The export's columns: each model field as the text its CSV cell holds, made by the
-database (SQLite and PostgreSQL, the two supported ones).
+"""The export's columns: those of Telnyx's own `export_portouts_csv` report, by its names
+and in its order (CSV_COLUMNS), each as the text its CSV cell holds, made by the database
+(SQLite and PostgreSQL, the two supported ones). No cache bookkeeping is exported.
+
+The cells are formatted as Telnyx's report formats them, so the two kinds of report
+read alike: numbers joined with a space, datetimes in ISO 8601 UTC to the millisecond
+("2025-03-01T12:00:00.000Z"), a missing value as an empty cell. One difference is ours:
+text a spreadsheet would run as a formula goes behind a leading apostrophe.
 
 Django's per-value converters (JSON decoding, and on SQLite datetime parsing) cost more
-than the rest of the export, so the database hands over text ready to write: datetimes
-in ISO 8601, booleans as true/false, JSON lists joined with ";", and text a spreadsheet
-would run as a formula behind a leading apostrophe.
+than the rest of the export, which is why the database hands over the text ready to write.
 
 SQL is put together with `fill`, which binds each fragment's query parameters where the
 fragment stands: a column used four times in a template brings its parameters four times,
@@ -19,35 +23,45 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models import Case, Func, TextField, Value, When
+from django.db.models import Func, OuterRef, Subquery, TextField
 
-from portouts.models import PortOut
+from portouts.models import PhoneNumber
 
 #: Compiled SQL and its query parameters, as `compiler.compile` returns them.
 Fragment = tuple[str, Sequence[Any]]
 
-#: Every column of the cache except `raw` (the API object the other columns come from).
-EXPORT_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in PortOut._meta.concrete_fields if f.name != "raw"
+#: The columns of Telnyx's export_portouts_csv report, in its order.
+CSV_COLUMNS: tuple[str, ...] = (
+    "id",
+    "support_key",
+    "status",
+    "phone_numbers",
+    "carrier_name",
+    "spid",
+    "pon",
+    "end_user_name",
+    "authorized_name",
+    "service_address",
+    "city",
+    "state",
+    "zip",
+    "customer_reference",
+    "foc_date",
+    "requested_foc_date",
+    "rejection_code",
+    "reason",
+    "created_at",
+    "updated_at",
 )
-LIST_SEPARATOR = ";"
+#: Telnyx's report joins a port-out's numbers with a space.
+LIST_SEPARATOR = " "
 #: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: Text columns Telnyx itself formats (E.164 numbers start with "+"), left as they are.
-FORMULA_SAFE_FIELDS = frozenset({"id", "first_number", "status", "country_code"})
-NUMBER_FIELDS = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "BigIntegerField",
-        "IntegerField",
-        "PositiveBigIntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SmallAutoField",
-        "SmallIntegerField",
-    }
-)
+#: Columns Telnyx itself formats (ids, statuses, E.164 numbers starting with "+", codes
+#: and datetimes), left as they are; every other text may come from the gaining carrier.
+FORMULA_SAFE_FIELDS = frozenset({"id", "status", "phone_numbers"})
+DATETIME_COLUMNS = frozenset({"foc_date", "requested_foc_date", "created_at", "updated_at"})
+NUMBER_COLUMNS = frozenset({"rejection_code"})
 
 
 def fill(template: str, **parts: Fragment | str) -> tuple[str, list[Any]]:
@@ -125,24 +139,24 @@ class FormulaSafeText(DatabaseText):
 
 
 class IsoDateTimeText(DatabaseText):
-    """A UTC datetime column as ISO 8601 text ("2025-03-01T12:00:00+00:00"), made by the
-    database so that no value is parsed and formatted again in Python."""
+    """A UTC datetime column as Telnyx writes datetimes ("2025-03-01T12:00:00.500Z": ISO
+    8601, milliseconds, truncated), made by the database so that no value is parsed and
+    formatted again in Python."""
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # SQLite stores UTC datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]".
-        return Func.as_sql(
-            self, compiler, connection, template="replace(%(expressions)s, ' ', 'T') || '+00:00'"
+        # SQLite stores UTC datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]"; string functions
+        # truncate as Telnyx does (strftime's %f would round).
+        return fill(
+            "replace(substr({c}, 1, 19), ' ', 'T') || '.' "
+            "|| substr(substr({c}, 21) || '000', 1, 3) || 'Z'",
+            c=self._column(compiler),
         )
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # Like Python's isoformat(): six digits of microseconds when there are any
-        # (PostgreSQL's own text drops trailing zeros: "12:00:00.5").
-        utc = fill("({c} AT TIME ZONE 'UTC')", c=self._column(compiler))
+        # to_char's MS truncates the microseconds.
         return fill(
-            "to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-            "|| CASE WHEN date_trunc('second', {utc}) = {utc} THEN '' "
-            "ELSE to_char({utc}, '.US') END || '+00:00'",
-            utc=utc,
+            "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+            c=self._column(compiler),
         )
 
 
@@ -191,22 +205,27 @@ class ExportColumn:
     quotable: bool = True
 
 
-def export_columns(fields: tuple[str, ...] = EXPORT_FIELDS) -> list[ExportColumn]:
+def customer_reference() -> Subquery:
+    """The customer reference Telnyx holds on the port-out's first number (the inventory):
+    the port-out itself does not carry it, Telnyx's report does."""
+    owner = PhoneNumber.objects.filter(number=OuterRef("first_number"))
+    return Subquery(owner.values("customer_reference")[:1], output_field=TextField())
+
+
+def export_columns(names: tuple[str, ...] = CSV_COLUMNS) -> list[ExportColumn]:
     """The columns of the export, each selected as the text its cell holds."""
     columns = []
-    for name in fields:
-        internal = PortOut._meta.get_field(name).get_internal_type()
-        if internal == "JSONField":
+    for name in names:
+        if name == "phone_numbers":
             columns.append(ExportColumn(JsonListText(name)))
-        elif internal == "DateTimeField":
+        elif name in DATETIME_COLUMNS:
             columns.append(ExportColumn(IsoDateTimeText(name), quotable=False))
-        elif internal == "BooleanField":
-            flag = Case(When(**{name: True}, then=Value("true")), default=Value("false"))
-            columns.append(ExportColumn(flag, quotable=False))
-        elif internal in NUMBER_FIELDS:
+        elif name in NUMBER_COLUMNS:
             columns.append(ExportColumn(name, quotable=False))
         elif name in FORMULA_SAFE_FIELDS:
             columns.append(ExportColumn(name))
+        elif name == "customer_reference":
+            columns.append(ExportColumn(FormulaSafeText(customer_reference())))
         else:
             columns.append(ExportColumn(FormulaSafeText(name)))
     return columns

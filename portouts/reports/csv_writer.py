@@ -1,7 +1,7 @@
 """The CSV engine: a queryset of port-outs written as UTF-8 CSV, streaming.
 
 The bytes are what csv.writer writes with LF line ends (what PostgreSQL's COPY writes)
-whichever way they are made. On SQLite, fetching some thirty Python values per row and
+whichever way they are made. On SQLite, fetching twenty Python values per row and
 formatting them caps the export, so the database builds each CSV line (CsvLine) and
 Python only joins and writes them. On PostgreSQL, COPY ... TO STDOUT writes the CSV
 (_copy_ranges): in key ranges, so progress is stored between two ranges; a list's
@@ -25,7 +25,7 @@ from django.db.models.functions import NullIf
 
 from portouts.models import PortOut
 from portouts.reports.columns import (
-    EXPORT_FIELDS,
+    CSV_COLUMNS,
     ExportColumn,
     JsonListText,
     export_columns,
@@ -109,7 +109,7 @@ def write_csv(
     queryset: QuerySet[PortOut],
     out: BinaryIO,
     *,
-    fields: tuple[str, ...] = EXPORT_FIELDS,
+    names: tuple[str, ...] = CSV_COLUMNS,
     on_progress: Callable[[int], None] | None = None,
     every: int = PROGRESS_EVERY,
     fast: bool = True,
@@ -121,8 +121,8 @@ def write_csv(
     and go straight to the file. `on_progress(rows_done)` is called after every `every`
     rows.
     """
-    out.write(csv_line(fields))
-    columns = export_columns(fields)
+    out.write(csv_line(names))
+    columns = export_columns(names)
     vendor = connections[queryset.db].vendor
     if fast and vendor == "sqlite":
         batches = _write_lines(queryset, columns, out)
