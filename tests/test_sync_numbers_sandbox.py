@@ -158,11 +158,9 @@ def add_number(sandbox, e164: str, *, reference: str | None, tags: tuple[str, ..
     inventory = sandbox.state.inventory
     now = time.time()
     with sandbox.state.lock:
-        # not `next_id()`, which counts numbers and repeats an id once one is removed
-        unused = max(int(i) for i in inventory.by_id) + 7_919
         inventory.add(
             SandboxNumber(
-                id=str(unused),
+                id=inventory.next_id(),
                 phone_number=e164,
                 customer_reference=reference,
                 tags=tags,
@@ -175,16 +173,9 @@ def add_number(sandbox, e164: str, *, reference: str | None, tags: tuple[str, ..
 
 
 def remove_number(sandbox, e164: str) -> None:
-    """Drop a number from the account. The sandbox numbers the ones it adopts by counting
-    them (`Inventory.next_id`), so a test adopts numbers before it removes any."""
-    inventory = sandbox.state.inventory
+    """Drop a number from the account."""
     with sandbox.state.lock:
-        number = inventory.numbers.pop(e164)
-        del inventory.by_id[number.id]
-        for customer in inventory.customers.values():
-            if e164 in customer.numbers:
-                customer.numbers.remove(e164)
-        inventory.finish_bulk()
+        sandbox.state.inventory.remove(e164)
 
 
 def change_number(sandbox, e164: str, **fields) -> None:
