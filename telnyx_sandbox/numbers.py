@@ -177,6 +177,29 @@ class Inventory:
             else:
                 bisect.insort(sorted_keys, number.key)
 
+    def add_unowned(
+        self,
+        e164: str,
+        bought: float,
+        *,
+        connection_id: str | None,
+        country: str = "US",
+        bulk: bool = False,
+    ) -> None:
+        """A number of the account bought at `bought` that no customer reference names."""
+        number = PhoneNumber(
+            id=self.next_id(),
+            phone_number=e164,
+            customer_reference=None,
+            tags=(),
+            source="purchased",
+            purchased_ts=bought,
+            updated_ts=bought,
+            connection_id=connection_id,
+            country=country,
+        )
+        self.add(number, bulk=bulk)
+
     def add_customer(self, customer: Customer) -> None:
         self.customers[customer.reference] = customer
 
@@ -236,20 +259,10 @@ class Inventory:
         """Make sure every number `po` names is the account's: unknown ones join with no
         customer reference, bought a year before `now`."""
         bought = min(now, po.created_ts) - 365 * 86400.0
+        country = "CA" if po.country_code == "CA" else "US"
         for e164 in po.phone_numbers:
             if e164 not in self.numbers:
-                number = PhoneNumber(
-                    id=self.next_id(),
-                    phone_number=e164,
-                    customer_reference=None,
-                    tags=(),
-                    source="purchased",
-                    purchased_ts=bought,
-                    updated_ts=bought,
-                    connection_id=None,
-                    country="CA" if po.country_code == "CA" else "US",
-                )
-                self.add(number)
+                self.add_unowned(e164, bought, connection_id=None, country=country)
 
     def follow(self, po: PortOut, at: float, holders: Iterable[PortOut] = ()) -> None:
         """Give `po`'s numbers the status its status implies; `holders` are the other

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from portouts.choices import (
+    CommentAuthor,
     DocumentType,
     PortOutStatus,
     status_label,
@@ -139,7 +140,7 @@ class PortOutNumber(models.Model):
 
 
 class Comment(models.Model):
-    """A comment on a port-out, by our team or by Telnyx staff (user_id empty)."""
+    """A comment on a port-out, by our team, the gaining carrier or Telnyx staff."""
 
     id = models.CharField(primary_key=True, max_length=64)
     portout = models.ForeignKey(PortOut, on_delete=models.CASCADE, related_name="comments")
@@ -154,9 +155,14 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return self.body[:60]
 
-    @property
-    def by_telnyx(self) -> bool:
-        return not self.user_id
+    @staticmethod
+    def author(user_id: str | None, owner: str | None) -> CommentAuthor:
+        """Who wrote a comment, from Telnyx's `user_id` beside the port-out's own (`owner`,
+        the account's user): null is Telnyx staff, the account's user our team, any other
+        user the gaining carrier. Webhook payloads carry the same `user_id`, hence static."""
+        if not user_id:
+            return CommentAuthor.TELNYX_STAFF
+        return CommentAuthor.OUR_TEAM if user_id == owner else CommentAuthor.GAINING_CARRIER
 
 
 class SupportingDocument(models.Model):
