@@ -88,6 +88,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database, print its URL")
     parser.add_argument("--database", help="run on a database kept by --keep (no build)")
     args = parser.parse_args()
+    # A `kill` unwinds like Ctrl-C: gunicorn and Locust stop, the database is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     settings = [Setting.parse(s) for s in args.gunicorn.split(",")]
     server = postgres_url(args.postgres)
     if server is None and not args.database:
@@ -96,11 +99,15 @@ def main() -> int:
     if not os.environ.get("REDIS_URL"):
         print("REDIS_URL is not set: the cache is a folder, not Redis as in production.")
 
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as var_dir:
-        if args.database:
-            return run(args, settings, args.database, var_dir)
-        with throwaway_database("load", server, keep=args.keep) as url:
-            return run(args, settings, url, var_dir)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-load-") as var_dir:
+            if args.database:
+                return run(args, settings, args.database, var_dir)
+            with throwaway_database("load", server, keep=args.keep) as url:
+                return run(args, settings, url, var_dir)
+    except KeyboardInterrupt:
+        print("Interrupted: gunicorn and Locust stopped.")
+        return 130
 
 
 def run(args: argparse.Namespace, settings: list[Setting], url: str, var_dir: str) -> int:
@@ -212,7 +219,7 @@ def measure(
 
 
 def wait_until_up(host: str, gunicorn: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if gunicorn.poll() is not None:
             raise SystemExit(f"gunicorn exited with status {gunicorn.returncode}")
@@ -222,7 +229,7 @@ def wait_until_up(host: str, gunicorn: subprocess.Popen[bytes]) -> None:
                     return
         except OSError:
             time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer within 60 s")
+    raise SystemExit("gunicorn did not answer within 120 s")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -317,16 +324,21 @@ def locust(
     samples: list[tuple[float, float, float, float]] = []
     with open(os.path.join(var, f"{user_class}.log"), "w+") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-        while process.poll() is None:
-            samples.append(
-                (
-                    time.time(),
-                    server.sample(gunicorn_processes(gunicorn.pid)),
-                    db.sample(backends(database)),
-                    machine_busy(),
+        try:
+            while process.poll() is None:
+                samples.append(
+                    (
+                        time.time(),
+                        server.sample(gunicorn_processes(gunicorn.pid)),
+                        db.sample(backends(database)),
+                        machine_busy(),
+                    )
                 )
-            )
-            time.sleep(1)
+                time.sleep(1)
+        finally:  # Ctrl-C or a failure here: Locust goes too
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
         if process.returncode not in (0, 1):  # 1: some requests failed, counted below
             log.seek(0)
             raise SystemExit(
