@@ -160,10 +160,13 @@ class Inventory:
         self.order: list[Key] = []
         self.by_customer: dict[str, list[Key]] = {}
         self.customers: dict[str, Customer] = {}
+        self.ids_issued = 0
 
     def next_id(self) -> str:
-        """Telnyx number ids are 19-digit integers as strings."""
-        return str(1_293_384_261_075_731_499 + len(self.by_id) * 7_919)
+        """Telnyx number ids are 19-digit integers as strings; one is never issued twice,
+        even after a number left the inventory."""
+        self.ids_issued += 1
+        return str(1_293_384_261_075_731_499 + (self.ids_issued - 1) * 7_919)
 
     def add(self, number: PhoneNumber, *, bulk: bool = False) -> None:
         self.numbers[number.phone_number] = number
@@ -202,6 +205,15 @@ class Inventory:
 
     def add_customer(self, customer: Customer) -> None:
         self.customers[customer.reference] = customer
+
+    def remove(self, e164: str) -> None:
+        """A number leaves the account (ported away or released)."""
+        number = self.numbers.pop(e164)
+        del self.by_id[number.id]
+        for customer in self.customers.values():
+            if e164 in customer.numbers:
+                customer.numbers.remove(e164)
+        self.finish_bulk()
 
     def finish_bulk(self) -> None:
         """Sort the keys of a bulk load, from the records (seeding may move a number's
