@@ -25,4 +25,5 @@ EXPOSE 8000
 # /healthz checks the database and the broker; it is asked with a host name Django accepts.
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os, sys, urllib.request as u; host = os.environ['ALLOWED_HOSTS'].split(',')[0].strip(); sys.exit(u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'Host': host}), timeout=4).status != 200)"
 # Decisions wait for Telnyx (bounded retries), so requests get more than gunicorn's default 30 s.
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--timeout", "90", "--access-logfile", "-"]
+# One worker per core, four threads each: sized for 2 cores (README, "Sizing gunicorn").
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--timeout", "90", "--access-logfile", "-"]

@@ -13,13 +13,14 @@ export UV_PYTHON_DOWNLOADS := never
 # Local runs: debug settings, SQLite and the file-system Celery broker unless the caller says otherwise.
 export DEBUG ?= 1
 
-.PHONY: help install demo test test-fast lint format typecheck e2e bench clean
+.PHONY: help install demo test test-fast lint format typecheck e2e bench load clean
 
 help:
 	@echo "make demo       run dashboard + worker + beat + Telnyx sandbox (Ctrl-C stops all)"
 	@echo "make test       run the whole test suite (browser tests need /usr/bin/chromium)"
 	@echo "make lint       ruff lint and format check, import rules;  make typecheck  mypy"
 	@echo "make e2e        browser tests only;  make bench  benchmarks"
+	@echo "make load       load test: Locust against gunicorn on PostgreSQL (DATABASE_URL) and Redis"
 
 var/uv/bin/uv:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.13, python3.12 or python3 on PATH)."; exit 1; }
@@ -67,6 +68,13 @@ bench: install
 	    echo "== $$script (PostgreSQL)"; DATABASE_URL="$(BENCH_PG)" $(BIN)/python $$script || exit 1; \
 	  fi; \
 	done
+
+# The load test (not part of `make test` or CI): gunicorn, Locust headless on loopback, a
+# throwaway database on the PostgreSQL server of BENCH_DATABASE_URL or DATABASE_URL, and
+# REDIS_URL as the cache. LOAD_ARGS e.g. "--gunicorn 2x4,3x2 --duration 30".
+load: install
+	@test -n "$(BENCH_PG)" || { echo "make load needs DATABASE_URL (or BENCH_DATABASE_URL) naming a PostgreSQL server."; exit 1; }
+	DATABASE_URL="$(BENCH_PG)" $(BIN)/python bench/load/run.py $(LOAD_ARGS)
 
 clean:
 	rm -rf var $(VENV)

@@ -1,28 +1,48 @@
 """Benchmark: the dashboard's pages beside the Django admin changelist, on 100,000 port-outs.
 
     .venv/bin/python bench/list_page.py [--rows 100000] [--pending 500] [--iterations 60]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portouts .venv/bin/python bench/list_page.py
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portouts \
+        .venv/bin/python bench/list_page.py
 
 Builds a throwaway database (bench/_throwaway_db.py: SQLite, or a PostgreSQL database of
-its own when DATABASE_URL points at one), bulk-creates the port-outs with their numbers,
---pending of them pending, and a year of events (one to four per port-out), signs in a
-staff reviewer through Django's test Client and times each request on the server side
-(middleware, queries, template rendering), for:
+its own when BENCH_DATABASE_URL or DATABASE_URL points at one), bulk-creates the port-outs
+with their numbers, --pending of them pending, and a year of events (one to four per
+port-out), signs in a staff reviewer through Django's test Client and times each request on
+the server side (middleware, queries, template rendering), for:
 
 - the list, a filtered and sorted first page (rejected, latest FOC first, 100 rows),
 - the list, a deep page (sorted by creation, page 600 of 1,000 at 100 rows),
 
 on the dashboard (/portouts/) and on the admin changelist of PortOut (same rows per page,
-same filter and order), in the same run; then the queue (home: 200 most urgent pending
-port-outs, the counts and the recent activity) and a port-out page (with its timeline),
-which have no admin counterpart. Prints p50/p95, CPU p50 and the queries per request.
-Targets: list p50 under 50 ms and at most half the admin's p50; queue and port-out page
-p50 under 30 ms.
+same filter and order), in the same run; then the queue (home: its sections of pending
+port-outs, the counts and the recent activity) beside the admin's changelist of the pending
+ones, the queue's refresh after one port-out changed, and a port-out page (with its
+timeline), which has no admin counterpart. Prints p50/p95, CPU p50 and the queries per
+request. Targets (issues 12 and 16): the list's p50 at most half the admin's; the list,
+queue and port-out page under 30 ms of server CPU at p50 (CPU: wall times on the shared
+machine measure the other jobs as much as ours).
+
+Requests go through Django's test Client without `setup_test_environment()`: its
+instrumented template rendering (a signal per template rendered) costs the queue about a
+tenth of its time and does not exist in production.
+
+Where the time went (cProfile of requests through the Client, PostgreSQL, 100,000
+port-outs, December 2026): the queue spent two thirds of its CPU rendering ~380 rows
+(~5,700 template variables, a fifth of that in Django's escaping of each value, plus an
+include per row and an inclusion tag rendered for every row's badges) and 11 ms in its 22
+queries; on SQLite one query (the recent activity's status events, read through the
+event_type index) took 46-99 ms. The list spends half its time rendering ~1,700 values
+of 100 rows; the port-out page's 35 queries and their compilation are most of its time.
+EXPLAIN ANALYZE: the queue's section queries come from the (status, created_at) index in
+about 1 ms each; the deep list page's OFFSET 60,000 reads 60,000 index entries (68 ms of
+database time, not CPU of ours); counting by status read the table until COUNT(*) and
+the (vanished_at, status) index (migration 0012).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -33,9 +53,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_P50_MS = 50.0
 TARGET_RATIO = 0.5
-TARGET_PAGE_P50_MS = 30.0
+TARGET_CPU_MS = 30.0
 PER_PAGE = 100
 
 
@@ -141,11 +160,17 @@ def build(rows: int, pending: int) -> None:
             cursor.execute("ANALYZE")
 
 
-def timed(client, url: str, iterations: int) -> tuple[list[float], list[float], int, int]:
+def timed(
+    client, url: str, iterations: int, *, before=None, htmx: bool = False
+) -> tuple[list[float], list[float], int, int]:
+    """Server times of `iterations` requests of `url`; `before` runs (untimed) before each."""
     from django.db import connection
 
+    headers = {"HX-Request": "true"} if htmx else {}
+    before = before or (lambda: None)
     for _ in range(3):  # warm caches (templates, permissions, SQLite pages)
-        response = client.get(url)
+        before()
+        response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
     queries = []
 
@@ -153,12 +178,14 @@ def timed(client, url: str, iterations: int) -> tuple[list[float], list[float], 
         queries.append(sql)
         return execute(sql, params, many, context)
 
+    before()
     with connection.execute_wrapper(count):
-        client.get(url)
+        client.get(url, headers=headers)
     times, cpu = [], []
     for _ in range(iterations):
+        before()
         t0, c0 = time.perf_counter(), time.process_time()
-        response = client.get(url)
+        response = client.get(url, headers=headers)
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
         assert response.status_code == 200
@@ -185,7 +212,9 @@ def main() -> int:
         if args.database:
             setup_django(args.database, var_dir)
             return run(args)
-        server = os.environ.get("DATABASE_URL")
+        from _throwaway_db import postgres_url
+
+        server = postgres_url()
         with throwaway_database("list", server, keep=args.keep) as url:
             setup_django(url, var_dir)
             return run(args)
@@ -196,15 +225,12 @@ def run(args: argparse.Namespace) -> int:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from portouts.models import PortOut
 
     if PortOut not in admin.site._registry:
         print("PortOut is not registered in the admin (portouts/admin.py); nothing to compare.")
         return 2
-    setup_test_environment()  # lets the test Client read response.context, as in tests
-
     t0 = time.perf_counter()
     if args.database:
         from django.core.management import call_command
@@ -240,7 +266,6 @@ def run(args: argparse.Namespace) -> int:
     ]
     oldest_pending = PortOut.objects.filter(status="pending").order_by("created_at").first()
     detail = f"/portouts/{oldest_pending.pk}/" if oldest_pending else "/portouts/bench-0000000/"
-    alone = [("queue (home)", "/"), ("port-out page", detail)]
     print(
         f"\n{args.iterations} requests each, {PER_PAGE} rows per page; server time in ms "
         "(wall clock; cpu = this process's CPU time, less sensitive to a busy machine)\n"
@@ -251,36 +276,67 @@ def run(args: argparse.Namespace) -> int:
     print(header)
     print("-" * len(header))
     ok = True
-    for name, ours, theirs in cases:
-        results = {}
-        for label, url in (("dashboard", ours), ("admin", theirs)):
-            results[label] = line(client, name, label, url, args.iterations)
-        ratio = results["dashboard"] / results["admin"]
-        met = results["dashboard"] < TARGET_P50_MS and ratio <= TARGET_RATIO
+    pending_admin = "/admin/portouts/portout/?status__exact=pending"
+    for name, ours, theirs in [*cases, ("queue (home)", "/", pending_admin)]:
+        ours_p50, ours_cpu = line(client, name, "dashboard", ours, args.iterations)
+        admin_p50, _ = line(client, name, "admin", theirs, args.iterations)
+        ratio = ours_p50 / admin_p50
+        met = ours_cpu < TARGET_CPU_MS and (name.startswith("queue") or ratio <= TARGET_RATIO)
         ok &= met
         print(f"{'':32} {'ratio':10} {ratio:8.2f}  {'target met' if met else 'TARGET MISSED'}")
-    for name, url in alone:
-        p50 = line(client, name, "dashboard", url, args.iterations)
-        met = p50 < TARGET_PAGE_P50_MS
-        ok &= met
-        print(f"{'':32} {'':10} {'':8}  {'target met' if met else 'TARGET MISSED'}")
+    refresh_line(client, args.iterations)
+    _, detail_cpu = line(client, "port-out page", "dashboard", detail, args.iterations)
+    met = detail_cpu < TARGET_CPU_MS
+    ok &= met
+    print(f"{'':32} {'':10} {'':8}  {'target met' if met else 'TARGET MISSED'}")
     print(
-        f"\nTargets: list p50 < {TARGET_P50_MS:.0f} ms and <= {TARGET_RATIO:.0%} of the "
-        f"admin's p50; queue and port-out page p50 < {TARGET_PAGE_P50_MS:.0f} ms: "
-        f"{'met' if ok else 'missed'}."
+        f"\nTargets: list p50 <= {TARGET_RATIO:.0%} of the admin's p50; list, queue and "
+        f"port-out page CPU p50 < {TARGET_CPU_MS:.0f} ms: {'met' if ok else 'missed'}."
     )
     return 0 if ok else 1
 
 
-def line(client: object, name: str, label: str, url: str, iterations: int) -> float:
-    """Time one page, print its line; its p50 in ms."""
+def refresh_line(client: object, iterations: int) -> None:
+    """The queue's refresh with the page's tokens after one pending port-out was synced
+    again (renamed): it sends that row, the counts and the recent activity."""
+    import html
+    import re
+    from urllib.parse import urlencode
+
+    from django.utils import timezone
+
+    from portouts.models import PortOut
+
+    page = client.get("/").content.decode()  # type: ignore[attr-defined]
+    found = re.search(r'hx-vals="([^"]*)"', page)
+    assert found, "the queue has no poller"
+    vals = json.loads(html.unescape(found.group(1)))
+    url = f"/queue/refresh?{urlencode(vals)}"
+    changed = PortOut.objects.filter(status="pending").order_by("-created_at").first()
+    assert changed is not None
+
+    def touch() -> None:
+        PortOut.objects.filter(pk=changed.pk).update(
+            synced_at=timezone.now(), end_user_name=f"Renamed {time.perf_counter_ns()}"
+        )
+
+    times, cpu, queries, size = timed(client, url, iterations, before=touch, htmx=True)
+    print(
+        f"{'queue refresh, 1 changed':32} {'dashboard':10} {pct(times, 50):8.1f} "
+        f"{pct(times, 95):8.1f} {pct(cpu, 50):8.1f} {queries:8d} {size / 1024:6.1f}",
+        flush=True,
+    )
+
+
+def line(client: object, name: str, label: str, url: str, iterations: int) -> tuple[float, float]:
+    """Time one page, print its line; its wall and CPU p50 in ms."""
     times, cpu, queries, size = timed(client, url, iterations)
     print(
         f"{name:32} {label:10} {pct(times, 50):8.1f} {pct(times, 95):8.1f} "
         f"{pct(cpu, 50):8.1f} {queries:8d} {size / 1024:6.0f}",
         flush=True,
     )
-    return pct(times, 50)
+    return pct(times, 50), pct(cpu, 50)
 
 
 if __name__ == "__main__":

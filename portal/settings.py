@@ -3,6 +3,12 @@
 Local runs need nothing: SQLite and a file-system Celery broker are used when
 DATABASE_URL and REDIS_URL are unset. With DEBUG off, SECRET_KEY and
 ALLOWED_HOSTS must be given, and the deployment checks pass.
+
+One module of some 440 lines because it is one concern, what the environment sets: each
+group (Celery, Telnyx, review, risk, alerts, e-mail) is a few lines of reads with the
+comment that says what a value means, and one file is the one place to look them up
+(`portal.settings` is named by manage.py, the WSGI, ASGI and Celery entry points, pytest and
+mypy).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class CommentInline(ReadOnlyInline):
 
     @admin.display(description="by")
     def author(self, obj: Comment) -> str:
-        return "Telnyx" if obj.by_telnyx else obj.user_id
+        return f"{Comment.author(obj.user_id, obj.portout.user_id).label} {obj.user_id}".strip()
 
 
 class SupportingDocumentInline(ReadOnlyInline):

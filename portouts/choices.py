@@ -65,6 +65,14 @@ def event_label(event_type: str) -> str:
         return event_type
 
 
+class CommentAuthor(models.TextChoices):
+    """Who wrote a comment in Telnyx, told apart by its `user_id` (see `Comment.author`)."""
+
+    TELNYX_STAFF = "telnyx", "Telnyx staff"
+    OUR_TEAM = "team", "Our team in Telnyx"
+    GAINING_CARRIER = "carrier", "Gaining carrier"
+
+
 class DocumentType(models.TextChoices):
     """Supporting documents Telnyx accepts on a port-out."""
 

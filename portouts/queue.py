@@ -3,31 +3,51 @@ the window but still pending in Telnyx), each with its count and a token, so a r
 only the section or the rows that changed.
 
 Fixed queries whatever the amount of data: one aggregate for every section's count and token,
-one query per section for its rows (all from the index on status and creation date).
+one query per section for its rows (all from the index on status and creation date). Rows
+are read as values of the columns they show, never as model instances: at 500 pending
+port-outs building instances cost more than the queries.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 from urllib.parse import quote, urlencode
 
 from django.db.models import Aggregate, Count, F, Max, Min, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from portouts.choices import LIST_FIELDS, PortOutStatus, TimeLeft
+from portouts.choices import PortOutStatus, TimeLeft
 from portouts.models import PortOut
 from portouts.risk.selectors import with_risk
+from portouts.selectors import cell
 from portouts.urgency import deadline_at, left_text, time_left_q
 
-#: Rows each section shows; its count links to the list for the rest.
+#: Rows a section shows; its count links to the list for the rest. Past the window is folded
+#: and shows fewer: its rows cost the page as much folded as open.
 QUEUE_LIMIT = 200
+PAST_WINDOW_LIMIT = 50
 
 #: The sections in the queue's order (also "next most urgent" order).
 SECTIONS: tuple[TimeLeft, ...] = (TimeLeft.DUE_SOON, TimeLeft.IN_WINDOW, TimeLeft.PAST_WINDOW)
+
+#: What `queue_rows` reads of each port-out (`risk_score` from `with_risk`).
+ROW_COLUMNS = (
+    "id",
+    "support_key",
+    "end_user_name",
+    "carrier_name",
+    "first_number",
+    "number_count",
+    "foc_date",
+    "created_at",
+    "vanished_at",
+    "risk_score",
+)
 
 
 def _pending() -> QuerySet[PortOut]:
@@ -36,7 +56,8 @@ def _pending() -> QuerySet[PortOut]:
 
 
 class QueueRow(TypedDict):
-    """One row of the queue, every cell a string (rendered by `_queue_row.html`)."""
+    """One row of the queue, every text cell escaped for HTML but `id` and `bucket` (rendered
+    by `queue.html#row`)."""
 
     id: str
     dom_id: str
@@ -112,10 +133,15 @@ def queue_state(*, now: datetime) -> dict[TimeLeft, SectionState]:
     return states
 
 
-def _ordered(queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
-    """Within a section, the riskiest first (`risk_score`, by one join), then least time
-    left; ties (and rows without a creation date) by FOC date."""
-    return with_risk(queryset).order_by(  # type: ignore[misc]
+def _values(queryset: QuerySet[PortOut]) -> QuerySet[PortOut, dict[str, Any]]:
+    """The columns a row shows, with its `risk_score` (by one join)."""
+    return with_risk(queryset).values(*ROW_COLUMNS)
+
+
+def _ordered(queryset: QuerySet[PortOut]) -> QuerySet[PortOut, dict[str, Any]]:
+    """Within a section, the riskiest first, then least time left; ties (and rows without
+    a creation date) by FOC date."""
+    return _values(queryset).order_by(  # type: ignore[misc]
         "-risk_score",
         F("created_at").asc(nulls_last=True),
         F("foc_date").asc(nulls_last=True),
@@ -123,9 +149,9 @@ def _ordered(queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
     )
 
 
-def section_rows(key: TimeLeft, *, now: datetime, limit: int = QUEUE_LIMIT) -> list[QueueRow]:
-    rows = _pending().filter(time_left_q(key, now=now)).only(*LIST_FIELDS, "vanished_at")
-    return queue_rows(_ordered(rows)[:limit], now=now)
+def section_rows(key: TimeLeft, *, now: datetime) -> list[QueueRow]:
+    limit = PAST_WINDOW_LIMIT if key == TimeLeft.PAST_WINDOW else QUEUE_LIMIT
+    return queue_rows(_ordered(_pending().filter(time_left_q(key, now=now)))[:limit], now=now)
 
 
 def queue_sections(
@@ -137,9 +163,9 @@ def queue_sections(
 
 def rows_synced_since(since: datetime, *, now: datetime) -> dict[TimeLeft, list[QueueRow]]:
     """Pending rows the sync stored after `since`, by section (a refresh sends only these)."""
-    rows = _pending().filter(synced_at__gt=since).only(*LIST_FIELDS, "vanished_at")
+    rows = _values(_pending().filter(synced_at__gt=since)).order_by("created_at", "id")
     found: dict[TimeLeft, list[QueueRow]] = {key: [] for key in SECTIONS}
-    for row in queue_rows(rows.order_by("created_at", "id")[:QUEUE_LIMIT], now=now):
+    for row in queue_rows(rows[:QUEUE_LIMIT], now=now):
         found[TimeLeft(row["bucket"])].append(row)
     return found
 
@@ -152,7 +178,7 @@ def latest_sync(states: dict[TimeLeft, SectionState]) -> datetime | None:
 def next_pending(*, exclude: str = "", now: datetime | None = None) -> QueueRow | None:
     """The most urgent pending port-out Telnyx still lists, in the queue's order."""
     now = now or timezone.now()
-    base = PortOut.objects.pending().exclude(id=exclude).only(*LIST_FIELDS, "vanished_at")
+    base = PortOut.objects.pending().exclude(id=exclude)
     for key in SECTIONS:
         found = queue_rows(_ordered(base.filter(time_left_q(key, now=now)))[:1], now=now)
         if found:
@@ -160,33 +186,35 @@ def next_pending(*, exclude: str = "", now: datetime | None = None) -> QueueRow 
     return None
 
 
-def queue_rows(portouts: QuerySet[PortOut] | list[PortOut], *, now: datetime) -> list[QueueRow]:
+def queue_rows(portouts: Iterable[dict[str, Any]], *, now: datetime) -> list[QueueRow]:
+    """Rows of `ROW_COLUMNS` values, every text cell escaped ("—" for an empty cell)."""
     marker = "portout-id-marker"
     pattern = reverse("portouts:detail", args=[marker])
     zone = timezone.get_current_timezone()
     rows: list[QueueRow] = []
     for p in portouts:
-        deadline = deadline_at(p.created_at, now=now)
+        pk, foc, vanished = p["id"], p["foc_date"], p["vanished_at"]
+        deadline = deadline_at(p["created_at"], now=now)
         due = deadline.due_at.astimezone(zone) if deadline.due_at else None
         rows.append(
             {
-                "id": p.id,
-                "dom_id": f"q-{p.id}",
-                "url": pattern.replace(marker, quote(p.id, safe="")),
-                "key": p.support_key or p.id,
-                "end_user": p.end_user_name or "—",
-                "carrier": p.carrier_name or "—",
-                "number": p.first_number or "—",
-                "more_numbers": max(0, p.number_count - 1),
-                "foc": p.foc_date.astimezone(UTC).date().isoformat() if p.foc_date else "—",
-                "left": left_text(deadline),
-                "due_iso": due.isoformat() if due else "",
-                "due_title": due.strftime("%Y-%m-%d %H:%M %Z") if due else "",
+                "id": pk,
+                "dom_id": cell(f"q-{pk}"),
+                "url": cell(pattern.replace(marker, quote(pk, safe=""))),
+                "key": cell(p["support_key"] or pk),
+                "end_user": cell(p["end_user_name"] or "—"),
+                "carrier": cell(p["carrier_name"] or "—"),
+                "number": cell(p["first_number"] or "—"),
+                "more_numbers": max(0, p["number_count"] - 1),
+                "foc": cell(foc.astimezone(UTC).date().isoformat() if foc else "—"),
+                "left": cell(left_text(deadline)),
+                "due_iso": cell(due.isoformat() if due else ""),
+                "due_title": cell(due.strftime("%Y-%m-%d %H:%M %Z") if due else ""),
                 "bucket": deadline.time_left.value,
-                "risk_score": getattr(p, "risk_score", 0),
-                "vanished": p.vanished_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-                if p.vanished_at
-                else "",
+                "risk_score": p["risk_score"],
+                "vanished": cell(
+                    vanished.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if vanished else ""
+                ),
             }
         )
     return rows

@@ -9,6 +9,7 @@ timeline reads each source once.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from django.db.models import Count, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
 
 from portouts import desk
 from portouts.choices import LIST_FIELDS, PortOutStatus, status_label, status_tone
@@ -38,14 +40,22 @@ from portouts.urgency import deadline_for as deadline_for  # the port-out page's
 logger = logging.getLogger(__name__)
 
 
+def cell(text: str) -> SafeString:
+    """A table cell escaped here, as autoescaping would (`html.escape`, quotes included), so
+    the template prints it as it is: Django's own escaping of each value (a lazy-argument
+    check and a copy) was a fifth of the queue's time (~4,000 cells) and of the list's."""
+    return SafeString(html.escape(text))
+
+
 # -- queue ---------------------------------------------------------------------------
 
 
 def portout_status_counts(*, version: str) -> list[tuple[str, str, int]]:
     """(status, label, count) for every known status, then any unknown status Telnyx sent.
 
-    Counting every cached port-out by status is the queue's costliest query (a scan of
-    100,000 rows); its result only changes with `cache_version`, so it is cached under it.
+    Counting every cached port-out by status is the queue's costliest query (100,000 rows);
+    its result only changes with `cache_version`, so it is cached under it. COUNT(*) lets
+    both databases count from the index on (vanished_at, status) without reading the rows.
     """
     key = f"portouts:status-counts:{version}"
     try:
@@ -55,7 +65,7 @@ def portout_status_counts(*, version: str) -> list[tuple[str, str, int]]:
         counts = None
     if not isinstance(counts, dict):
         counts = dict(
-            PortOut.objects.present().values_list("status").annotate(n=Count("id")).order_by()
+            PortOut.objects.present().values_list("status").annotate(n=Count("*")).order_by()
         )
         try:
             cache.set(key, counts, COUNT_CACHE_SECONDS)
@@ -76,8 +86,9 @@ def portout_list_base() -> QuerySet[PortOut]:
 
 
 class ListRow(TypedDict):
-    """One row of the list, every cell already a string (a plain dict: the template
-    engine looks dict keys up first, which keeps 250 rows cheap to render)."""
+    """One row of the list, every text cell escaped (`cell`) but `id` and the bucket (a
+    plain dict: the template engine looks dict keys up first, which keeps 250 rows cheap
+    to render)."""
 
     id: str
     url: str
@@ -104,7 +115,7 @@ def _utc_day(value: datetime | None) -> str:
 
 
 def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
-    """The page's rows with their cells formatted ("—" for an empty cell)."""
+    """The page's rows with their cells formatted and escaped ("—" for an empty cell)."""
     # reverse() once, then the ids are quoted into the same pattern.
     marker = "portout-id-marker"
     pattern = reverse("portouts:detail", args=[marker])
@@ -117,22 +128,22 @@ def list_rows(portouts: Iterable[PortOut]) -> list[ListRow]:
         deadline = deadline_at(p.created_at, now=now) if pending else None
         rows.append(
             {
-                "url": pattern.replace(marker, quote(p.id, safe="")),
-                "status_label": status_label(p.status),
-                "status_tone": status_tone(p.status),
-                "number": p.first_number or "—",
+                "url": cell(pattern.replace(marker, quote(p.id, safe=""))),
+                "status_label": cell(status_label(p.status)),
+                "status_tone": cell(status_tone(p.status)),
+                "number": cell(p.first_number or "—"),
                 "more_numbers": max(0, p.number_count - 1),
                 "number_count": p.number_count,
-                "end_user": p.end_user_name or "—",
-                "carrier": p.carrier_name or "—",
-                "spid": p.spid,
-                "pon": p.pon or "—",
-                "foc": _utc_day(p.foc_date) or "—",
-                "requested_foc": _utc_day(p.requested_foc_date) or "—",
-                "created": created.strftime("%Y-%m-%d %H:%M %Z") if created else "",
-                "created_iso": created.isoformat() if created else "",
-                "key": p.support_key or p.id,
-                "time_left": left_text(deadline) if deadline else "—",
+                "end_user": cell(p.end_user_name or "—"),
+                "carrier": cell(p.carrier_name or "—"),
+                "spid": cell(p.spid),
+                "pon": cell(p.pon or "—"),
+                "foc": cell(_utc_day(p.foc_date) or "—"),
+                "requested_foc": cell(_utc_day(p.requested_foc_date) or "—"),
+                "created": cell(created.strftime("%Y-%m-%d %H:%M %Z") if created else ""),
+                "created_iso": cell(created.isoformat() if created else ""),
+                "key": cell(p.support_key or p.id),
+                "time_left": cell(left_text(deadline) if deadline else "—"),
                 "time_left_bucket": deadline.time_left.value if deadline else "",
                 "id": p.id,
             }

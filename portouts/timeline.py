@@ -7,6 +7,10 @@ are merged by the Telnyx comment id: one comment, one entry. A port-out's timeli
 shows its alerts and the team's internal notes (marked internal: kept in the dashboard,
 never sent to Telnyx). The functions return plain data (`TimelineEntry`); the templates
 render it.
+
+One module of some 440 lines because it is one concern, the words of one history: the
+status steps, the comment authors and the action titles are read together when the three
+sources are merged, and both the port-out's timeline and the recent activity use them all.
 """
 
 from __future__ import annotations
@@ -28,9 +32,6 @@ from portouts.choices import event_label as _event_type_label
 from portouts.models import Comment, PortOut, PortOutEvent, RejectionCode, ReviewAction
 from portouts.risk.selectors import confirmation_timeline
 
-#: Authors of a comment, by who wrote it (see `_comment_author`).
-TELNYX_STAFF = "Telnyx staff"
-OUR_ACCOUNT = "Our team in Telnyx"
 REJECTED = {PortOutStatus.REJECTED_PENDING.value, PortOutStatus.REJECTED.value}
 PENDING = PortOutStatus.PENDING.value
 DOCUMENT_NAMES = {DocumentType.LOA.value: "LOA", DocumentType.INVOICE.value: "invoice"}
@@ -113,11 +114,17 @@ def _comment_id(ev: PortOutEvent) -> str:
 
 @dataclass(frozen=True)
 class _Context:
-    """What the status entries need besides the events: codes and our rejections."""
+    """What entries need besides the events: the port-outs (their user, their codes) and our
+    rejections."""
 
     portouts: dict[str, PortOut]
     code_names: dict[tuple[str, int], str]
     rejections: dict[str, list[ReviewAction]]  # succeeded reject actions, oldest first
+
+    def owner(self, portout_id: str) -> str:
+        """The port-out's `user_id` (the account's user), "" when it is not known."""
+        portout = self.portouts.get(portout_id)
+        return portout.user_id if portout is not None else ""
 
 
 def _status_steps(events: Iterable[PortOutEvent]) -> dict[str, tuple[str, str]]:
@@ -210,23 +217,23 @@ def _event_entry(ev: PortOutEvent, step: tuple[str, str], ctx: _Context) -> Time
 # -- comments ------------------------------------------------------------------------------
 
 
-def _comment_author(user_id: str | None, action: ReviewAction | None) -> str:
-    """Who wrote a comment: the reviewer who posted it through the dashboard (its audit
-    row), Telnyx staff when Telnyx's `user_id` is null, else a user of our Telnyx account
-    writing elsewhere (the Portal, the API). Telnyx's comments carry nothing else about
-    their author; a gaining carrier's word reaches us through a Telnyx staff comment."""
+def _comment_author(user_id: str | None, owner: str, action: ReviewAction | None) -> str:
+    """The reviewer when our audit trail posted the comment, else `Comment.author`'s label."""
     if action is not None:
         return action.user.get_username()
-    return TELNYX_STAFF if not user_id else OUR_ACCOUNT
+    return Comment.author(user_id, owner).label
 
 
 def _comment_entries(
-    comments: Iterable[Comment], events: Iterable[PortOutEvent], actions: Iterable[ReviewAction]
+    comments: Iterable[Comment],
+    events: Iterable[PortOutEvent],
+    actions: Iterable[ReviewAction],
+    ctx: _Context,
 ) -> tuple[list[TimelineEntry], set[int]]:
     """One entry per Telnyx comment id, and the ids of the comment actions merged into one.
 
     The Comment row gives the text and time; the event stands in for a comment the cache
-    has not read yet; the action that posted it gives the author."""
+    has not read yet; the action that posted it, or else the port-out's user, the author."""
     posted = {
         str(a.response.get("id")): a
         for a in actions
@@ -244,7 +251,7 @@ def _comment_entries(
             portout_id=c.portout_id,
             title="Comment",
             body=c.body,
-            actor=_comment_author(c.user_id, action),
+            actor=_comment_author(c.user_id, ctx.owner(c.portout_id), action),
         )
     for ev in events:
         payload = _payload(ev)
@@ -258,7 +265,7 @@ def _comment_entries(
             portout_id=ev.portout_id,
             title="Comment",
             body=str(payload.get("comment") or ""),
-            actor=_comment_author(payload.get("user_id"), action),
+            actor=_comment_author(payload.get("user_id"), ctx.owner(ev.portout_id), action),
         )
     for comment_id, action in posted.items():
         if comment_id not in entries:  # posted, but neither the row nor its event is cached
@@ -352,7 +359,7 @@ def _entries(
     """Every entry, newest first; `status_events` may reach further back than
     `shown_events` so the first shown status change still knows where it came from."""
     steps = _status_steps(status_events)
-    comment_entries, merged = _comment_entries(comments, shown_events, actions)
+    comment_entries, merged = _comment_entries(comments, shown_events, actions, ctx)
     items = (
         [
             _event_entry(e, steps.get(e.id, ("", "")), ctx)
@@ -415,7 +422,9 @@ def recent_activity(*, limit: int = 15) -> list[TimelineEntry]:
     actions = list(ReviewAction.objects.select_related("user").order_by("-created_at")[:limit])
     ids = {e.portout_id for e in events} | {c.portout_id for c in comments}
     ids |= {a.portout_id for a in actions if a.portout_id}
-    portouts = list(PortOut.objects.filter(id__in=ids).only("id", "support_key", "rejection_code"))
+    portouts = list(
+        PortOut.objects.filter(id__in=ids).only("id", "support_key", "rejection_code", "user_id")
+    )
     status_ids = {e.portout_id for e in events if e.event_type == EventType.STATUS_CHANGED}
     history = list(
         PortOutEvent.objects.filter(

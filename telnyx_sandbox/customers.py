@@ -159,19 +159,7 @@ class CustomerBook:
         g, inventory = self.g, self.inventory
         numbers = _block(g, g.pick(US_LOCATIONS)[3], size, inventory.numbers)
         for e164 in numbers:
-            inventory.add(
-                PhoneNumber(
-                    id=inventory.next_id(),
-                    phone_number=e164,
-                    customer_reference=None,
-                    tags=(),
-                    source="purchased",
-                    purchased_ts=bought,
-                    updated_ts=bought,
-                    connection_id=CONNECTIONS[0],
-                ),
-                bulk=True,
-            )
+            inventory.add_unowned(e164, bought, connection_id=CONNECTIONS[0], bulk=True)
         return numbers
 
     # ------------------------------------------------------------------ port-outs

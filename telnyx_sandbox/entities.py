@@ -21,6 +21,7 @@ from .params import parse_datetime
 
 __all__ = [
     "ACCOUNT_USER_ID",
+    "CARRIER_USER_ID",
     "EVENT_TYPES",
     "REJECTION_CATALOG",
     "REPORT_STATUSES",
@@ -44,9 +45,11 @@ EVENT_TYPES = ("portout.status_changed", "portout.new_comment", "portout.foc_dat
 REPORT_TYPES = ("export_portouts_csv",)
 REPORT_STATUSES = ("pending", "completed")
 
-#: The account (API key owner) the sandbox pretends to be; comments posted through the API
-#: carry this user id, Telnyx staff comments carry None.
+#: The account (API key owner) the sandbox pretends to be, the `user_id` of its port-outs;
+#: comments posted through the API carry this user id, Telnyx staff comments carry None.
 ACCOUNT_USER_ID = "7865816a-ee85-4e50-b19e-52983dcc6d4a"
+#: A user of the gaining carrier: its comments carry this id, neither null nor the account's.
+CARRIER_USER_ID = "5d0c3e91-42b7-4f6a-9c18-e2a7b4f0d653"
 
 #: code -> (description, reason_required). 1001 and 1002 are the documented ones.
 REJECTION_CATALOG: dict[int, tuple[str, bool]] = {

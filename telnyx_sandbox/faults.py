@@ -14,7 +14,9 @@ from collections import Counter, deque
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "FaultConfig", "FaultInjector"]
+from .errors import SandboxError
+
+__all__ = ["FAULT_KINDS", "FAULT_OPTIONS", "FaultConfig", "FaultInjector"]
 
 FAULT_KINDS = ("429", "500", "503", "drop", "slow")
 
@@ -45,6 +47,15 @@ FAULT_OPTIONS = tuple(f.name for f in fields(FaultConfig))
 
 class FaultInjector:
     """Decides, per request, whether to misbehave; thread-safe and changeable at runtime."""
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> FaultInjector:
+        """From the server's keyword options, where the RNG seed is called `fault_seed`."""
+        unknown = set(options) - set(FAULT_OPTIONS) - {"fault_seed"}
+        if unknown:
+            raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
+        named = {("seed" if k == "fault_seed" else k): v for k, v in options.items()}
+        return cls(**named)
 
     def __init__(self, config: FaultConfig | None = None, **options: Any) -> None:
         self._lock = threading.Lock()
@@ -100,3 +111,13 @@ class FaultInjector:
             if kind is not None:
                 self.counts[kind] += 1
             return kind
+
+    def error_for(self, kind: str | None) -> tuple[SandboxError, dict[str, str]] | None:
+        """The error and headers an injected 429, 500 or 503 answers with (None otherwise)."""
+        if kind == "429":
+            headers = {"Retry-After": str(self.config.retry_after)}
+            return SandboxError("10011", "Rate limit exceeded; retry later."), headers
+        if kind in ("500", "503"):
+            code = "10007" if kind == "500" else "10038"
+            return SandboxError(code, "Injected failure; please retry."), {}
+        return None

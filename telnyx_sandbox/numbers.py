@@ -160,10 +160,13 @@ class Inventory:
         self.order: list[Key] = []
         self.by_customer: dict[str, list[Key]] = {}
         self.customers: dict[str, Customer] = {}
+        self.ids_issued = 0
 
     def next_id(self) -> str:
-        """Telnyx number ids are 19-digit integers as strings."""
-        return str(1_293_384_261_075_731_499 + len(self.by_id) * 7_919)
+        """Telnyx number ids are 19-digit integers as strings; one is never issued twice,
+        even after a number left the inventory."""
+        self.ids_issued += 1
+        return str(1_293_384_261_075_731_499 + (self.ids_issued - 1) * 7_919)
 
     def add(self, number: PhoneNumber, *, bulk: bool = False) -> None:
         self.numbers[number.phone_number] = number
@@ -177,8 +180,40 @@ class Inventory:
             else:
                 bisect.insort(sorted_keys, number.key)
 
+    def add_unowned(
+        self,
+        e164: str,
+        bought: float,
+        *,
+        connection_id: str | None,
+        country: str = "US",
+        bulk: bool = False,
+    ) -> None:
+        """A number of the account bought at `bought` that no customer reference names."""
+        number = PhoneNumber(
+            id=self.next_id(),
+            phone_number=e164,
+            customer_reference=None,
+            tags=(),
+            source="purchased",
+            purchased_ts=bought,
+            updated_ts=bought,
+            connection_id=connection_id,
+            country=country,
+        )
+        self.add(number, bulk=bulk)
+
     def add_customer(self, customer: Customer) -> None:
         self.customers[customer.reference] = customer
+
+    def remove(self, e164: str) -> None:
+        """A number leaves the account (ported away or released)."""
+        number = self.numbers.pop(e164)
+        del self.by_id[number.id]
+        for customer in self.customers.values():
+            if e164 in customer.numbers:
+                customer.numbers.remove(e164)
+        self.finish_bulk()
 
     def finish_bulk(self) -> None:
         """Sort the keys of a bulk load, from the records (seeding may move a number's
@@ -236,20 +271,10 @@ class Inventory:
         """Make sure every number `po` names is the account's: unknown ones join with no
         customer reference, bought a year before `now`."""
         bought = min(now, po.created_ts) - 365 * 86400.0
+        country = "CA" if po.country_code == "CA" else "US"
         for e164 in po.phone_numbers:
             if e164 not in self.numbers:
-                number = PhoneNumber(
-                    id=self.next_id(),
-                    phone_number=e164,
-                    customer_reference=None,
-                    tags=(),
-                    source="purchased",
-                    purchased_ts=bought,
-                    updated_ts=bought,
-                    connection_id=None,
-                    country="CA" if po.country_code == "CA" else "US",
-                )
-                self.add(number)
+                self.add_unowned(e164, bought, connection_id=None, country=country)
 
     def follow(self, po: PortOut, at: float, holders: Iterable[PortOut] = ()) -> None:
         """Give `po`'s numbers the status its status implies; `holders` are the other

@@ -2,17 +2,17 @@
 
 US and Canadian numbers in E.164, real-looking gaining carriers with SPIDs, PONs,
 `PO_` support keys, FOC dates around today, pending orders mostly from the last 48 h
-(some overdue), comments from both sides, supporting documents backed by downloadable
-PDFs and an event for every change in each history. The SPIDs are sample values in the
-style of NPAC SPIDs, not an authoritative registry.
+(some overdue), comments by Telnyx staff, our team and the gaining carrier, supporting
+documents backed by downloadable PDFs and an event for every change in each history. The
+SPIDs are sample values in the style of NPAC SPIDs, not an authoritative registry.
 
 Seeding is plain attribute work with one `random.Random`: 100,000 port-outs load in a
 few seconds. Documents render their PDF bytes lazily on first access.
 
-Most of its length is that sample vocabulary (names, places, carriers, comments), one
-value a line. It builds records (entities) only: `seed_state` hands each port-out's
-history to the state's bulk `load`, and the state calls `random_portout` for new
-port-outs, so the state depends on seeding and not the other way round.
+It builds records (entities) only, from the vocabulary of `vocabulary.py` and the port-outs
+of `newports.py`: `seed_state` hands each port-out's history to the state's bulk `load`
+through the `SeedTarget` protocol, so seeding imports nothing of the state, and the state
+nothing of seeding.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 from .customers import CustomerBook, dress
 from .entities import (
+    CARRIER_USER_ID,
     REJECTION_CATALOG,
-    STATUSES,
     Comment,
     Document,
     Event,
@@ -34,48 +34,28 @@ from .entities import (
     PortoutHistory,
     SupportingDocument,
     iso,
-    normalize_number,
-    to_ts,
 )
+from .newports import base_portout
 from .numbers import Inventory
 from .pdf import simple_pdf
 from .scenarios import SCENARIO_COUNT, scenario_histories
 from .vocabulary import (
-    CA_CARRIERS,
-    CA_LOCATIONS,
+    CARRIER_COMMENTS,
     REASONS,
     STAFF_COMMENTS,
-    STREET_KINDS,
-    STREETS,
-    TEAM_USERS,
-    US_CARRIERS,
-    US_LOCATIONS,
     USER_COMMENTS,
-    VENDORS,
     D,
     Gen,
     H,
-    end_user,
-    person,
-    postal,
-    random_numbers,
 )
 
 __all__ = [
-    "FIELD_ALIASES",
     "pending_created",
-    "random_portout",
     "seed_state",
     "status_events",
     "wrong_pin",
 ]
 
-EXTRA_CODES = tuple(c for c in REJECTION_CATALOG if c not in (1001, 1002))
-CODE_SETS = [
-    tuple(sorted((1001, 1002, *combo)))
-    for r in range(len(EXTRA_CODES) + 1)
-    for combo in itertools.combinations(EXTRA_CODES, r)
-]
 STATUS_WEIGHTS = (
     ("pending", 38),
     ("authorized", 14),
@@ -91,83 +71,6 @@ STATUS_CHANGED, NEW_COMMENT, FOC_CHANGED = (
     "portout.new_comment",
     "portout.foc_date_changed",
 )
-
-_default_rng = random.Random()
-
-
-def _base_portout(g: Gen, created: float, country: str | None, support_key: str) -> PortOut:
-    country = country or ("CA" if g.r() < 0.18 else "US")
-    if country == "CA":
-        city, region, prefix, area_codes = g.pick(CA_LOCATIONS)
-        carrier, spid, pon_prefix = g.pick(CA_CARRIERS)
-    else:
-        city, region, prefix, area_codes = g.pick(US_LOCATIONS)
-        carrier, spid, pon_prefix = g.pick(US_CARRIERS)
-    requested = created + g.between(3, 10) * D
-    return PortOut(
-        g.uuid(),
-        random_numbers(g, area_codes),
-        person(g),
-        carrier,
-        spid,
-        end_user(g),
-        city,
-        region,
-        postal(g, country, prefix),
-        f"{g.int(1, 9899)} {g.pick(STREETS)} {g.pick(STREET_KINDS)}",
-        f"{pon_prefix}{g.int(10_000_000, 99_999_999)}",
-        support_key,
-        "pending",
-        created,
-        created,
-        requested,
-        requested,
-        country_code=country,
-        vendor=g.pick(VENDORS),
-        rejection_codes=g.pick(CODE_SETS),
-        attempted_pin=f"{g.int(0, 9999):04d}",
-    )
-
-
-FIELD_ALIASES = {
-    "created_at": "created_ts",
-    "updated_at": "updated_ts",
-    "foc_date": "foc_ts",
-    "requested_foc_date": "requested_foc_ts",
-    "ported_out_at": "ported_out_ts",
-    "authorize_at": "authorize_ts",
-}
-
-
-def random_portout(
-    rng: random.Random | None,
-    *,
-    now: float,
-    support_key: str,
-    overrides: dict[str, Any] | None = None,
-) -> PortOut:
-    """A fresh port-out as the gaining carrier files it (status pending unless overridden).
-
-    Overrides use PortOut field names; `created_at`, `foc_date`, `requested_foc_date` and
-    `ported_out_at` are accepted as datetimes or ISO strings."""
-    overrides = {FIELD_ALIASES.get(k, k): v for k, v in (overrides or {}).items()}
-    country = overrides.pop("country_code", None)
-    po = _base_portout(Gen(rng or _default_rng), now, country, support_key)
-    for name, value in overrides.items():
-        if name not in PortOut.__dataclass_fields__ or name in ("json_cache", "version"):
-            raise TypeError(f"unknown port-out field {name!r}")
-        if name.endswith("_ts") and value is not None:
-            value = to_ts(value, name)
-        if name == "phone_numbers":
-            value = [normalize_number(n) for n in value]
-        setattr(po, name, value)
-    if "created_ts" in overrides and "updated_ts" not in overrides:
-        po.updated_ts = po.created_ts
-    if "foc_ts" in overrides and "requested_foc_ts" not in overrides:
-        po.requested_foc_ts = po.foc_ts
-    if "status" in overrides and overrides["status"] not in STATUSES:
-        raise ValueError(f"unknown status {overrides['status']!r}")
-    return po
 
 
 def _rejection(g: Gen, po: PortOut) -> tuple[int, str]:
@@ -332,7 +235,7 @@ def _seed_one(
     status = _status(g)
     created, foc, history, ported_out = _timeline(g, status, now, window)
     customer, numbers = book.numbers_for(status)
-    po = _base_portout(g, created, customer.country, support_key)
+    po = base_portout(g, created, customer.country, support_key)
     dress(po, customer, numbers, g)
     pid = po.id
     po.status = status
@@ -383,7 +286,7 @@ class _Builder:
         self.state = state
 
     def portout(self, created: float, country: str) -> PortOut:
-        return _base_portout(self.g, created, country, self.state.next_support_key())
+        return base_portout(self.g, created, country, self.state.next_support_key())
 
     def events(self, po: PortOut, history: list[tuple[float, str]]) -> list[Event]:
         return status_events(self.g, po, history)
@@ -408,13 +311,16 @@ def wrong_pin(g: Gen, pin: str) -> str:
 
 
 def _comments(g: Gen, po: PortOut, now: float, events: list[Event]) -> list[Comment]:
-    """1 to 4 comments from both sides since creation, each with its event in `events`."""
+    """1 to 4 comments since creation, each with its event in `events`: half by Telnyx staff
+    (no user), the rest by our team (the port-out's user) or, one in three, the gaining
+    carrier (another user)."""
     comments: list[Comment] = []
     for _ in range(g.int(1, 4)):
         at = g.between(po.created_ts, now)
         staff = g.r() < 0.5
-        user = None if staff else g.pick(TEAM_USERS)
-        body = g.pick(STAFF_COMMENTS if staff else USER_COMMENTS)
+        carrier = not staff and g.r() < 1 / 3
+        user = None if staff else CARRIER_USER_ID if carrier else po.user_id
+        body = g.pick(STAFF_COMMENTS if staff else CARRIER_COMMENTS if carrier else USER_COMMENTS)
         comment = Comment(g.uuid(), po.id, body, user, at)
         comments.append(comment)
         events.append(

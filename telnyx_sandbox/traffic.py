@@ -19,11 +19,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .entities import PortOut
+from .entities import CARRIER_USER_ID, PortOut
 from .scenarios import NEW_CARRIER
 from .seed import wrong_pin
 from .state import SandboxState
-from .vocabulary import STAFF_COMMENTS, D, Gen, H, person
+from .vocabulary import CARRIER_COMMENTS, STAFF_COMMENTS, D, Gen, H, person
 
 __all__ = ["TrafficGenerator"]
 
@@ -47,7 +47,7 @@ class TrafficGenerator:
         self._thread: threading.Thread | None = None
         self.actions: list[tuple[str, Callable[[], str | None], int]] = [
             ("new port-out", self._new_portout, 40),
-            ("staff comment", self._comment, 20),
+            ("comment", self._comment, 20),
             ("FOC change", self._foc_change, 15),
             ("carrier cancel", self._cancel, 10),
             ("rejection bounced back", self._bounce, 5),
@@ -108,6 +108,11 @@ class TrafficGenerator:
         po = self._random("pending") or self._random("authorized")
         if po is None:
             return None
+        if self.rng.random() < 0.3:
+            self.state.add_comment(
+                po.id, self.rng.choice(CARRIER_COMMENTS), user_id=CARRIER_USER_ID
+            )
+            return f"gaining carrier's comment on {po.support_key}"
         self.state.add_comment(po.id, self.rng.choice(STAFF_COMMENTS))
         return f"staff comment on {po.support_key}"
 

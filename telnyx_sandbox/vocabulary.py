@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "CA_CARRIERS",
     "CA_LOCATIONS",
+    "CARRIER_COMMENTS",
     "STAFF_COMMENTS",
     "US_CARRIERS",
     "US_LOCATIONS",
@@ -261,10 +262,14 @@ USER_COMMENTS = (
     "These numbers belong to a sub-account; verifying with the reseller.",
     "Authorized after speaking with the customer.",
 )
-TEAM_USERS = (
-    "3b5d1f2e-8c34-4c8e-9a51-6f0e2c9d7a10",
-    "9f2c6a71-2d4b-4e0f-8b3a-1c7e5d9a4b22",
-    "c41e8b09-7a6d-4f35-b2e8-0d9f3a6c5e31",
+CARRIER_COMMENTS = (
+    "The end user re-signed the LOA; please review the new copy.",
+    "Our customer asks for the earliest possible FOC date.",
+    "The account number on the CSR was corrected; please re-check.",
+    "The end user confirmed the PIN with us by phone.",
+    "Please confirm the service address on file for these numbers.",
+    "We are porting only the numbers listed; the rest stay with you.",
+    "Resubmitting with the authorized name as it appears on the bill.",
 )
 VENDORS = (
     "0e66ed3b-37e6-4fed-93d6-a30ce2493661",

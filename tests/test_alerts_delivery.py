@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from portouts import sync
 from portouts.alerts.delivery import notification_deliver, notifications_sweep
-from portouts.alerts.evaluate import alerts_evaluate
+from portouts.alerts.evaluate import alerts_evaluate, on_details_stored
 from portouts.choices import AlertKind, ChannelKind, NotificationState
-from portouts.models import Escalation, Notification, PortOut
+from portouts.models import AlertRule, Comment, Escalation, Notification, PortOut
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -406,3 +406,24 @@ def test_a_quiet_tick_costs_the_same_whatever_the_port_outs_already_alerted(
         counts.append(len(ctx.captured_queries))
     print(f"quiet beat tick, 3 rules: {counts[0]} queries (5 port-outs), {counts[1]} (40)")
     assert counts[0] == counts[1] <= 25
+
+
+def test_comments_alert_by_author_and_our_teams_own_alert_nobody(
+    alert_settings, make_channel, make_rule, make_portout, http_receiver
+):
+    make_rule(AlertKind.NEW_COMMENT, channels=[make_channel(ChannelKind.JSON, http_receiver.url)])
+    po = make_portout(user_id="account-user")
+    now = timezone.now()
+    comments = [
+        Comment.objects.create(id=cid, portout=po, body=body, user_id=user, created_at=now)
+        for cid, body, user in [
+            ("c-ours", "We are checking", "account-user"),
+            ("c-staff", "Porting Ops here", ""),
+            ("c-carrier", "New LOA attached", "carrier-user"),
+        ]
+    ]
+    on_details_stored(comments, [], list(AlertRule.objects.all()))
+    titles = sorted(Notification.objects.values_list("occasion", "title"))
+    assert [occasion for occasion, _ in titles] == ["new_comment:c-carrier", "new_comment:c-staff"]
+    assert "new comment (Gaining carrier): New LOA attached" in titles[0][1]
+    assert "new comment (Telnyx staff): Porting Ops here" in titles[1][1]

@@ -23,7 +23,7 @@ from portouts.telnyx import (
     TelnyxClient,
     get_client,
 )
-from portouts.telnyx import types as telnyx_types
+from portouts.telnyx import fields as telnyx_fields
 from tests.fixtures_client import TEST_API_KEY, TEST_BASE_URL, page_json, portout_json
 
 PID = "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"
@@ -237,7 +237,7 @@ def test_get_portout_parses_every_field(telnyx_client, telnyx_api):
 
 
 def test_portout_tolerates_nulls_garbage_and_unknown_status(caplog):
-    telnyx_types._warned.clear()
+    telnyx_fields._warned.clear()
     caplog.set_level(logging.WARNING, logger="portouts.telnyx")
     nulls = dict.fromkeys(portout_json())
     empty = PortoutData.from_api({**nulls, "status": "on-hold", "foc_date": "not a date"})

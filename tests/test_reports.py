@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from portouts import reports
 from portouts.filters import PortOutFilter
-from portouts.models import PortOut, Report
+from portouts.models import PhoneNumber, PortOut, Report
 from portouts.reports import csv_writer, local
 from portouts.reports.columns import ExportColumn, FormulaSafeText, IsoDateTimeText, JsonListText
 from portouts.reports.csv_writer import CsvLine
@@ -56,10 +56,13 @@ def partial_files() -> list[str]:
 # -- local export -----------------------------------------------------------------------
 
 
-def test_export_writes_exactly_the_filtered_list_with_every_field(
+def test_export_writes_exactly_the_filtered_list_in_telnyxs_columns(
     reviewer_client, make_portouts, eager_tasks, django_capture_on_commit_callbacks
 ):
     make_portouts(40)
+    PhoneNumber.objects.create(
+        number="+13125550000", customer_reference="CUST-7", synced_at=BASE_TIME
+    )
     PortOut.objects.filter(pk="po-000006").update(vanished_at=timezone.now())  # not listed
     query = "status_in=pending&status_in=ported&o=-created&page=2"
     with django_capture_on_commit_callbacks(execute=True):
@@ -76,8 +79,8 @@ def test_export_writes_exactly_the_filtered_list_with_every_field(
 
     rows = read_csv(report)
     header, body = rows[0], rows[1:]
-    assert tuple(header) == reports.EXPORT_FIELDS
-    assert "raw" not in header
+    assert tuple(header) == reports.CSV_COLUMNS
+    assert not {"raw", "synced_at", "vanished_at", "details_synced_at"} & set(header)
     ids = [row[header.index("id")] for row in body]
     assert ids == expected_ids(query)
     assert len(ids) == 12  # 40 rows: 7 pending + 6 ported, one vanished
@@ -88,13 +91,14 @@ def test_export_writes_exactly_the_filtered_list_with_every_field(
     by_id = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     first = PortOut.objects.get(pk="po-000000")
     cells = by_id["po-000000"]
-    assert cells["phone_numbers"] == ";".join(first.phone_numbers)
-    assert cells["phone_numbers"] == "+13125550000;+13125560000"
+    assert cells["phone_numbers"] == " ".join(first.phone_numbers)
+    assert cells["phone_numbers"] == "+13125550000 +13125560000"
     assert cells["reason"] == "Line 1\nline 2"  # newlines survive CSV quoting
     assert cells["service_address"] == first.service_address
-    assert cells["created_at"] == first.created_at.isoformat()
+    assert cells["created_at"] == "2025-03-01T12:00:00.000Z"
     assert cells["rejection_code"] == "1002"
-    assert cells["already_ported"] == "true"
+    assert cells["customer_reference"] == "CUST-7"  # its first number's, in the inventory
+    assert by_id["po-000012"]["customer_reference"] == ""  # a number the inventory lacks
     assert by_id["po-000012"]["rejection_code"] == "1002"
     assert by_id["po-000005"]["rejection_code"] == ""
 
@@ -183,7 +187,8 @@ def test_postgresql_export_copies_in_ranges_with_progress_between(
     rows = read_csv(report)
     assert [row[0] for row in rows[1:]] == expected_ids("o=-created")
     assert progress_seen == [2000, 4000]
-    assert len([q for q in executed if q.startswith("INSERT INTO portouts_export_keys")]) == 1
+    keys = [q for q in executed if q.startswith("CREATE TEMPORARY TABLE portouts_export_keys")]
+    assert len(keys) == 1
     assert len(executed) < 20  # the COPY statements go through psycopg's copy(), not execute
 
 
@@ -215,13 +220,20 @@ def _cell(value: object, name: str = "") -> str:
         value = reports.neutralize_formula(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return " ".join(str(v) for v in value)
     return str(value)
+
+
+def _values(portout: PortOut) -> dict[str, object]:
+    """The export's columns of a port-out as model values (the customer reference from
+    the inventory)."""
+    owner = PhoneNumber.objects.filter(number=portout.first_number).first()
+    values = {name: getattr(portout, name, None) for name in reports.CSV_COLUMNS}
+    values["customer_reference"] = owner.customer_reference if owner else None
+    return values
 
 
 def _awkward_portouts(make_portouts) -> None:
@@ -235,20 +247,25 @@ def _awkward_portouts(make_portouts) -> None:
         authorized_name=" leading and trailing ",
         city="Zürich",
         phone_numbers=["+1,312", 'quote"d', "back\\slash", "é", "tab\there"],
-        lsr=[],
         rejection_code=None,
         foc_date=None,
         created_at=BASE_TIME + timedelta(microseconds=500000),
         updated_at=BASE_TIME + timedelta(seconds=1, microseconds=1),
     )
     PortOut.objects.filter(pk="po-000004").update(
-        lsr=['https://x.test/a?b=1,2&c="3"', ""],
+        phone_numbers=['https://x.test/a?b=1,2&c="3"', ""],
         pon="",
         zip='"',
         state=",",
-        vendor="\r\n",
-        user_id="lone\rCR",
+        city="\r\n",
+        spid="lone\rCR",
         support_key="lone\nLF",
+    )
+    PhoneNumber.objects.bulk_create(
+        [
+            PhoneNumber(number="+13125550004", customer_reference='-1, "x"', synced_at=BASE_TIME),
+            PhoneNumber(number="+13125550005", customer_reference="CUST-5", synced_at=BASE_TIME),
+        ]
     )
 
 
@@ -266,11 +283,51 @@ def test_csv_rows_equal_the_filtered_list_on_this_database(make_portouts, query)
     assert fast.getvalue() == csv_writer.getvalue()
 
     rows = list(csv.reader(io.StringIO(fast.getvalue().decode("utf-8"), newline="")))
-    fields = reports.EXPORT_FIELDS
-    expected = [[_cell(getattr(portout, name), name) for name in fields] for portout in queryset]
-    assert rows[0] == list(fields)
+    names = reports.CSV_COLUMNS
+    expected = [
+        [_cell(value, name) for name, value in _values(portout).items()] for portout in queryset
+    ]
+    assert rows[0] == list(names)
     assert rows[1:] == expected
     assert [row[0] for row in rows[1:]] == expected_ids(query)
+
+
+def test_export_has_telnyxs_columns_and_cells_for_port_outs_synced_from_the_sandbox(
+    sandbox_settings, settings
+):
+    """Port-outs synced from the sandbox export as the sandbox's own report renders them
+    (telnyx_sandbox.reports.render_csv, what export_portouts_csv serves): the same header
+    and, row for row, the same cells. The one difference allowed is our formula guard,
+    applied here to the sandbox's cells of the columns it guards."""
+    from portouts import sync
+    from portouts.telnyx import get_client
+    from telnyx_sandbox.reports import CSV_COLUMNS, render_csv
+
+    sandbox = sandbox_settings
+    sandbox.state.create_portout(end_user_name='=HYPERLINK("x")', service_address='1 "A", B')
+    settings.TELNYX_MAX_RETRIES = 0
+    get_client.cache_clear()
+    sync.run_full_sync(triggered_by="test")
+    with sandbox.state.lock:
+        theirs = render_csv(sorted(sandbox.state.portouts.values(), key=lambda po: po.id))
+    ours = io.BytesIO()
+    reports.write_csv(PortOut.objects.present().order_by("id"), ours)
+
+    assert reports.CSV_COLUMNS == CSV_COLUMNS
+    their_rows = list(csv.reader(io.StringIO(theirs.decode(), newline="")))
+    our_rows = list(csv.reader(io.StringIO(ours.getvalue().decode(), newline="")))
+    assert our_rows[0] == their_rows[0]
+    assert len(our_rows) == len(their_rows) > 60
+    guarded = [
+        [
+            cell if name in reports.FORMULA_SAFE_FIELDS else reports.neutralize_formula(cell)
+            for name, cell in zip(CSV_COLUMNS, row, strict=True)
+        ]
+        for row in their_rows[1:]
+    ]
+    assert our_rows[1:] == guarded
+    assert [row[7] for row in our_rows if row[7].startswith("'")] == ['\'=HYPERLINK("x")']
+    assert sum(1 for row in our_rows[1:] if row[13]) > 50  # customer references filled in
 
 
 def test_csv_quoting_is_csv_writers_minimal_quoting(make_portouts):
@@ -279,31 +336,30 @@ def test_csv_quoting_is_csv_writers_minimal_quoting(make_portouts):
     out = io.BytesIO()
     reports.write_csv(PortOut.objects.filter(pk__in=["po-000000", "po-000004"]), out)
     data = out.getvalue()
-    assert data.startswith(b"id,status,phone_numbers,")
+    assert data.startswith(b"id,support_key,status,phone_numbers,")
     assert data.endswith(b"\n")
-    assert data.count(b"\r\n") == 2  # one in a reason, one a vendor
+    assert data.count(b"\r\n") == 2  # one in a reason, one a city
     # Header and two rows; two LFs in po-000000's reason, one each in po-000004's reason
-    # (from the fixture), vendor and support key.
+    # (from the fixture), city and support key.
     assert data.count(b"\n") == 3 + 2 + 3
     assert b',"lone\rCR",' in data
     assert b',"lone\nLF",' in data
-    assert b'"+1,312;quote""d;back\\slash;\xc3\xa9;tab\there"' in data
+    assert b'"+1,312 quote""d back\\slash \xc3\xa9 tab\there"' in data
     assert b',"12 Main St, Suite 4",' in data
     assert b',"Said ""no""\r\nthen\rcalled back\n",' in data
     assert b", leading and trailing ," in data
     assert b",Z\xc3\xbcrich," in data
-    assert b',"https://x.test/a?b=1,2&c=""3"";",' in data
+    assert b',"https://x.test/a?b=1,2&c=""3"" ",' in data
     assert b',"""",' in data  # zip: a lone quote
     assert b',",",' in data  # state: a lone comma
-    assert b',"\'\r\n",' in data  # vendor: starts with CR, so kept as text
+    assert b',"\'\r\n",' in data  # city: starts with CR, so kept as text
+    assert b',"\'-1, ""x""",' in data  # a customer reference that needs both
     assert b',"",' not in data  # empty text is an empty cell, never ""
     row = next(r for r in csv.reader(io.StringIO(data.decode(), newline="")) if r[0] == "po-000000")
-    cells = dict(zip(reports.EXPORT_FIELDS, row, strict=True))
-    assert cells["created_at"] == "2025-03-01T12:00:00.500000+00:00"
-    assert cells["updated_at"] == "2025-03-01T12:00:01.000001+00:00"
-    assert cells["foc_date"] == cells["rejection_code"] == cells["lsr"] == ""
-    assert cells["already_ported"] == "true"
-    assert cells["host_messaging"] == "true"
+    cells = dict(zip(reports.CSV_COLUMNS, row, strict=True))
+    assert cells["created_at"] == "2025-03-01T12:00:00.500Z"
+    assert cells["updated_at"] == "2025-03-01T12:00:01.000Z"  # truncated, as Telnyx does
+    assert cells["foc_date"] == cells["rejection_code"] == cells["customer_reference"] == ""
 
 
 def test_column_sql_binds_its_query_parameters_wherever_it_repeats_them(make_portouts):
@@ -317,10 +373,10 @@ def test_column_sql_binds_its_query_parameters_wherever_it_repeats_them(make_por
     ]
     queryset = PortOut.objects.all()
     values = queryset.values_list(*(column.expression for column in columns)).get()
-    assert values == ("'=1+PON00000", "+1,312;x", "2025-03-01T12:00:00+00:00")
+    assert values == ("'=1+PON00000", "+1,312 x", "2025-03-01T12:00:00.000Z")
     if connection.vendor == "sqlite":
         (line,) = queryset.values_list(CsvLine(columns)).get()
-        assert line == '\'=1+PON00000,"+1,312;x",2025-03-01T12:00:00+00:00\n'
+        assert line == '\'=1+PON00000,"+1,312 x",2025-03-01T12:00:00.000Z\n'
 
 
 @pytest.mark.parametrize("fast", [True, False])
@@ -328,7 +384,7 @@ def test_a_filter_that_matches_nothing_writes_the_header_only(make_portouts, fas
     make_portouts(3)
     out = io.BytesIO()
     assert reports.write_csv(PortOut.objects.filter(pk__in=[]), out, fast=fast) == 0
-    assert out.getvalue() == (",".join(reports.EXPORT_FIELDS) + "\n").encode()
+    assert out.getvalue() == (",".join(reports.CSV_COLUMNS) + "\n").encode()
 
 
 def _recording_write_csv(write_csv, seen):
@@ -882,7 +938,7 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_exported_as_text(make_por
     assert cell["pon"] == "'+1-800"
     assert cell["reason"] == "'@SUM(A1)"
     # Numbers Telnyx formats in E.164 keep their plus sign.
-    assert cell["first_number"].startswith("+")
+    assert cell["phone_numbers"].startswith("+")
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils import timezone
 from portouts.choices import FLAG_SEVERITY, RiskFlagKind, RiskSeverity
 from portouts.models import (
     ConfirmationRequest,
+    Customer,
     ExpectedPortOut,
     PortOutEvent,
     RiskAssessment,
@@ -193,6 +195,21 @@ def test_expected_port_is_a_positive_flag(make_portout):
     assert flag.sentence.endswith(": Ticket 42")
     assert RiskFlagKind.EXPECTED not in flags(other_carrier.id)
     assert RiskFlagKind.EXPECTED not in flags(too_late.id)
+
+
+def test_an_expected_port_names_numbers_or_a_customer():
+    until = WEDNESDAY + timedelta(days=2)
+    with pytest.raises(ValidationError) as empty:
+        ExpectedPortOut(valid_until=until, note="Ticket 9").full_clean()
+    assert empty.value.messages == [
+        "Name the numbers expected to leave, or the customer expected to leave."
+    ]
+    with pytest.raises(ValidationError) as bad:
+        ExpectedPortOut(numbers=["312 555 0142"], valid_until=until).full_clean()
+    assert "is not a phone number in E.164 form" in bad.value.messages[0]
+    acme = Customer.objects.create(account_number="A-1", name="Acme Inc.")
+    ExpectedPortOut(customer=acme, valid_until=until).full_clean()
+    ExpectedPortOut(numbers=["+13125550142"], valid_until=until).full_clean()
 
 
 def _confirmation(portout, reviewer, **fields) -> ConfirmationRequest:

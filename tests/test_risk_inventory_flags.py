@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portouts.choices import FLAG_SEVERITY, RiskFlagKind, RiskSeverity
-from portouts.models import Customer, CustomerNumber, PhoneNumber, RiskFlag
+from portouts.models import Customer, CustomerNumber, ExpectedPortOut, PhoneNumber, RiskFlag
 from portouts.risk.engine import risk_assess
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +152,40 @@ def test_numbers_bought_or_ported_in_lately(make_portout):
         "Bought or ported in less than 90 days ago: …0100"
     )
     assert RiskFlagKind.RECENT_NUMBERS not in fine
+
+
+def test_an_expected_port_by_customer_matches_only_requests_for_its_numbers(make_portout):
+    acme = customer("acme")
+    zenith = customer("zenith", name="Zenith Dental")
+    for number in ("+13125558001", "+13125558002", "+13125558005"):
+        inventory(number, ref="acme")
+    inventory("+13125558003", ref="zenith")
+    inventory("+13125558004", ref="")
+    CustomerNumber.objects.create(customer=acme, number="+13125558004")  # acme's by link
+    CustomerNumber.objects.create(customer=zenith, number="+13125558005")  # the link wins
+    until = WEDNESDAY + timedelta(days=2)
+    ExpectedPortOut.objects.create(
+        customer=acme, gaining_carrier="Churn Wireless", valid_until=until, note="Ticket 77"
+    )
+    ExpectedPortOut.objects.create(customer=zenith, gaining_carrier="777A", valid_until=until)
+    churn = {"carrier_name": "CHURN wireless", "spid": "123C"}
+    match = request(make_portout, "+13125558001", "+13125558004", **churn)
+    by_spid = request(make_portout, "+13125558003", carrier_name="Other Tel", spid="777a")
+    one_foreign = request(make_portout, "+13125558001", "+13125558003", **churn)
+    one_unknown = request(make_portout, "+13125558002", "+13125558999", **churn)
+    linked_away = request(make_portout, "+13125558005", **churn)
+    other_carrier = request(make_portout, "+13125558002", carrier_name="Zenith Tel", spid="9")
+    too_late = request(make_portout, "+13125558002", **churn, created_at=until + timedelta(1))
+    found = kinds(match, by_spid, one_foreign, one_unknown, linked_away, other_carrier, too_late)
+    flag = found[0][RiskFlagKind.EXPECTED]
+    assert flag.severity == RiskSeverity.POSITIVE
+    assert flag.sentence.startswith(
+        "Expected: its 2 numbers all belong to ACME, Inc, a customer registered as leaving"
+    )
+    assert flag.sentence.endswith(": Ticket 77")
+    assert "Zenith Dental" in found[1][RiskFlagKind.EXPECTED].sentence
+    for near_miss in found[2:]:
+        assert RiskFlagKind.EXPECTED not in near_miss
 
 
 def test_no_inventory_in_the_cache_raises_none_of_them(make_portout):

@@ -11,7 +11,9 @@ from django.utils import timezone
 from portouts import sync
 from portouts.choices import RiskFlagKind
 from portouts.models import (
+    Customer,
     ExpectedPortOut,
+    PhoneNumber,
     PortOutOutcome,
     ReviewAction,
     RiskAssessment,
@@ -146,6 +148,39 @@ def test_watch_list_and_expected_edits_in_the_admin_reassess_pending(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client_user.post(f"/admin/portouts/watchentry/{entry.pk}/delete/", {"post": "yes"})
     assert RiskFlagKind.WATCHLIST not in kinds(portout.id)
+
+
+def test_an_expected_port_by_customer_in_the_admin(
+    admin_client_user, make_portout, django_capture_on_commit_callbacks
+):
+    acme = Customer.objects.create(account_number="A-1", name="Acme Inc.", customer_reference="a")
+    PhoneNumber.objects.create(
+        number="+13125550042", customer_reference="a", synced_at=timezone.now()
+    )
+    portout = make_portout(phone_numbers=["+13125550042"])
+    valid_until = (timezone.now() + timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    form = {
+        "numbers": "",
+        "customer": "",
+        "gaining_carrier": "",
+        "valid_until_0": valid_until[:10],
+        "valid_until_1": valid_until[11:],
+        "note": "churn ticket 8",
+    }
+    response = admin_client_user.post("/admin/portouts/expectedportout/add/", form)
+    assert response.status_code == 200
+    assert (
+        "Name the numbers expected to leave, or the customer expected to leave."
+        in response.content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_user.post(
+            "/admin/portouts/expectedportout/add/", {**form, "customer": acme.pk}
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    expected = ExpectedPortOut.objects.get()
+    assert (expected.customer, expected.numbers) == (acme, [])
+    assert RiskFlagKind.EXPECTED in kinds(portout.id)
 
 
 def test_the_page_with_flags_a_confirmation_and_an_outcome_has_a_fixed_query_count(

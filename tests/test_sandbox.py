@@ -414,9 +414,25 @@ def test_comments_list_and_create(api: httpx.Client, sandbox: SandboxServer) -> 
     assert api.get("/portouts/nope/comments").status_code == 404
 
 
-def test_seeded_comments_come_from_both_sides(sandbox: SandboxServer) -> None:
-    users = [c.user_id for cs in sandbox.state.comments.values() for c in cs]
-    assert None in users and any(u is not None for u in users)
+def test_seeded_comments_come_from_staff_our_team_and_the_gaining_carrier(
+    sandbox: SandboxServer,
+) -> None:
+    state = sandbox.state
+    authors = {
+        "staff" if c.user_id is None else "team" if c.user_id == po.user_id else "carrier"
+        for po in state.portouts.values()
+        for c in state.comments.get(po.id, ())
+    }
+    assert authors == {"staff", "team", "carrier"}
+
+
+def test_traffic_posts_comments_as_staff_and_as_the_gaining_carrier(
+    sandbox: SandboxServer,
+) -> None:
+    traffic = TrafficGenerator(sandbox.state, interval=60, seed=5)
+    said = {traffic._comment() for _ in range(30)}
+    assert any(s and s.startswith("staff comment") for s in said)
+    assert any(s and s.startswith("gaining carrier's comment") for s in said)
 
 
 def test_documents_multipart_json_metadata_and_download(api: httpx.Client) -> None:

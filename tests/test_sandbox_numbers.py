@@ -103,6 +103,20 @@ def test_pages_cover_every_number_once(api: httpx.Client, sandbox: SandboxServer
     assert beyond["data"] == [] and beyond["meta"]["page_number"] == 999
 
 
+def test_a_removed_number_is_gone_and_its_id_never_issued_again(
+    api: httpx.Client, sandbox: SandboxServer
+) -> None:
+    inventory = sandbox.state.inventory
+    gone = next(iter(inventory.numbers.values()))
+    with sandbox.state.lock:
+        inventory.remove(gone.phone_number)
+        fresh = inventory.next_id()
+    listed = {n["id"]: n["phone_number"] for n in _all(api)}
+    assert gone.id not in listed and gone.phone_number not in listed.values()
+    assert fresh not in inventory.by_id and fresh != gone.id
+    assert all(gone.phone_number not in c.numbers for c in inventory.customers.values())
+
+
 def test_each_filter_really_filters(api: httpx.Client, sandbox: SandboxServer) -> None:
     numbers = list(sandbox.state.inventory.numbers.values())
     one = numbers[5]

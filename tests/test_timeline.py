@@ -114,27 +114,34 @@ def test_one_comment_makes_one_entry_with_its_reviewer(make_portout, reviewer):
     ]
 
 
-def test_comment_authors_telnyx_staff_and_our_account(make_portout):
-    po = make_portout()
+def test_comment_authors_telnyx_staff_our_team_and_the_gaining_carrier(make_portout):
+    po = make_portout(user_id="acct-user")
     Comment.objects.create(id="c-staff", portout=po, body="Porting Ops here", created_at=T0)
     Comment.objects.create(
-        id="c-team", portout=po, body="From the Portal", user_id="u-9", created_at=T0
+        id="c-team", portout=po, body="From the Portal", user_id="acct-user", created_at=T0
+    )
+    Comment.objects.create(
+        id="c-carrier", portout=po, body="New LOA attached", user_id="u-9", created_at=T0
     )
     # A comment the cache has not read yet is told by its event, once.
     PortOutEvent.objects.create(
         id="ev-new",
         event_type="portout.new_comment",
         portout_id=po.id,
-        payload={"id": "c-new", "portout_id": po.id, "user_id": None, "comment": "Carrier asks"},
+        payload={"id": "c-new", "portout_id": po.id, "user_id": "u-9", "comment": "Carrier asks"},
         created_at=T0 + timedelta(hours=1),
         source="webhook",
     )
-    entries = timeline.portout_history(portout=po).entries
-    assert {(e.body, e.actor) for e in entries} == {
+    expected = {
         ("Porting Ops here", "Telnyx staff"),
         ("From the Portal", "Our team in Telnyx"),
-        ("Carrier asks", "Telnyx staff"),
+        ("New LOA attached", "Gaining carrier"),
+        ("Carrier asks", "Gaining carrier"),
     }
+    entries = timeline.portout_history(portout=po).entries
+    assert {(e.body, e.actor) for e in entries} == expected
+    recent = timeline.recent_activity()
+    assert {(e.body, e.actor) for e in recent if e.kind == "comment"} == expected
 
 
 def test_actions_read_as_what_was_done(make_portout, reviewer):

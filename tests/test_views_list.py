@@ -255,3 +255,15 @@ def test_the_cached_count_follows_changes_to_the_cache(viewer_client, three, mak
     make_portout(id="po-new", status="pending", synced_at=datetime(2030, 1, 1, tzinfo=UTC))
     second = viewer_client.get(url).context["page"].paginator.count
     assert second == first + 1
+
+
+def test_cells_from_telnyx_are_escaped(viewer_client, make_portout):
+    """The rows' cells are escaped by the selector, not by the template: still escaped."""
+    now = timezone.now()
+    hostile = {"end_user_name": '<b onclick="x()">Acme</b>', "carrier_name": "A&B <i>"}
+    make_portout(id="po-x", created_at=now - timedelta(hours=2), **hostile)
+    for url in ("/", "/portouts/"):
+        html = viewer_client.get(url).content.decode()
+        assert "&lt;b onclick=&quot;x()&quot;&gt;Acme&lt;/b&gt;" in html
+        assert "A&amp;B &lt;i&gt;" in html
+        assert "<b onclick" not in html and "<i>" not in html

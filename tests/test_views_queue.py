@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from portouts.models import Comment, PortOut, PortOutEvent, ReviewAction
-from portouts.queue import QUEUE_LIMIT
+from portouts.queue import PAST_WINDOW_LIMIT, QUEUE_LIMIT
 
 HTMX = {"HX-Request": "true"}
 
@@ -137,14 +137,18 @@ def test_recent_activity_merges_events_comments_and_actions(viewer_client, make_
 def test_a_section_says_how_many_more_and_links_to_them(viewer_client):
     from tests.fixtures_dashboard import bulk_portouts
 
-    bulk_portouts(QUEUE_LIMIT + 5, created_at=timezone.now() - timedelta(hours=30))
+    now = timezone.now()
+    bulk_portouts(QUEUE_LIMIT + 5, created_at=now - timedelta(hours=10))
+    bulk_portouts(PAST_WINDOW_LIMIT + 5, created_at=now - timedelta(hours=30))
     bulk_portouts(2, status="ported")
     response = viewer_client.get("/")
     html = response.content.decode()
-    assert len(sections(response)["past_window"]) == QUEUE_LIMIT
-    assert f"Showing the {QUEUE_LIMIT} most urgent of <strong>{QUEUE_LIMIT + 5}</strong>" in html
-    assert '<a href="/portouts/?time_left=past_window">See them all in the list</a>' in html
-    assert 'id="count-past_window"' in html and f">{QUEUE_LIMIT + 5}</a>" in html
+    # The folded section past the window shows fewer rows than the others.
+    for key, limit in (("in_window", QUEUE_LIMIT), ("past_window", PAST_WINDOW_LIMIT)):
+        assert len(sections(response)[key]) == limit
+        assert f"Showing the {limit} most urgent of <strong>{limit + 5}</strong>" in html
+        assert f'<a href="/portouts/?time_left={key}">See them all in the list</a>' in html
+        assert f'id="count-{key}"' in html and f">{limit + 5}</a>" in html
 
 
 def test_queue_deadlines_name_their_zone(viewer_client, make_portout, settings):
@@ -218,7 +222,8 @@ def test_queue_and_refresh_run_a_fixed_number_of_queries(
     # rejections waiting for a second reviewer (1)
     with django_assert_num_queries(20):
         response = viewer_client.get("/")
-    assert sum(len(rows) for rows in sections(response).values()) == 3 * pending
+    shown = {key: len(rows) for key, rows in sections(response).items()}
+    assert shown == {"due_soon": pending, "in_window": pending, "past_window": min(pending, 50)}
     with django_assert_num_queries(8):  # session, user, permissions (2), version (3), tokens
         assert refresh(viewer_client, refresh_params(response)).status_code == 204
 
@@ -243,10 +248,41 @@ def test_queue_rows_carry_their_claim_on_the_page_and_in_a_refresh(
         end_user_name="Renamed Dental", synced_at=timezone.now() + timedelta(seconds=1)
     )
     # session, user, permissions (2), version (3), tokens, changed rows; the cache moved, so
-    # the counts by status and the activity (4); sync footer (2); claims and escalations (2)
-    with django_assert_max_num_queries(17):
+    # the counts by status and the activity (4) and the rejections waiting for a second
+    # reviewer (1); sync footer (2); claims and escalations (2)
+    with django_assert_max_num_queries(18):
         refreshed = refresh(viewer_client, refresh_params(response)).content.decode()
     assert "Renamed Dental" in _row(refreshed, "soon") and "claimed by rita" in refreshed
+
+
+def _waiting_section(html: str) -> str:
+    found = re.search(r'<div id="waiting-approvals" hx-swap-oob="true">.*?</div>', html, re.S)
+    assert found, "the refresh did not send the rejections waiting for a second reviewer"
+    return found.group(0)
+
+
+def test_a_refresh_brings_and_clears_rejections_waiting_for_a_second_reviewer(
+    viewer_client, spread, reviewer, settings
+):
+    from portouts.models import PendingDecision, RejectionCode
+    from portouts.review.approvals import rejection_prepare, rejection_withdraw
+
+    settings.TWO_PERSON_RULE = True
+    RejectionCode.objects.create(portout_id="soon", code=1001, description="Not authorized")
+    page = viewer_client.get("/")
+    assert "data-waiting-approvals" not in page.content.decode()
+
+    rejection_prepare(user=reviewer, portout_id="soon", rejection_code=1001, reason="Fraud.")
+    arrived = refresh(viewer_client, refresh_params(page))
+    waiting = _waiting_section(arrived.content.decode())
+    key = PortOut.objects.get(id="soon").support_key
+    assert "data-waiting-approvals" in waiting and f">{key}</a>" in waiting
+    assert "reject with code 1001, prepared by <strong>rita</strong>" in waiting
+
+    pending = PendingDecision.objects.get()
+    rejection_withdraw(user=reviewer, portout_id="soon", pending_id=pending.pk)
+    cleared = refresh(viewer_client, refresh_params(arrived)).content.decode()
+    assert "data-waiting-approvals" not in _waiting_section(cleared)
 
 
 # -- the list's time left -------------------------------------------------------------------

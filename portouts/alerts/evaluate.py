@@ -21,7 +21,7 @@ from django.utils import timezone
 from portouts.alerts import escalation
 from portouts.alerts.delivery import notifications_store
 from portouts.alerts.recipients import Message, notifications_for, route_for
-from portouts.choices import AlertKind, PortOutStatus
+from portouts.choices import AlertKind, CommentAuthor, PortOutStatus
 from portouts.models import (
     AlertRoute,
     AlertRule,
@@ -160,10 +160,10 @@ def on_portouts_stored(
                 alert(message, now)
 
 
-def _headline(item: Comment | SupportingDocument) -> str:
+def _headline(item: Comment | SupportingDocument, owner: str) -> str:
     if isinstance(item, Comment):
-        who = "Telnyx staff" if item.by_telnyx else "the gaining carrier"
-        return f"new comment from {who}: {item.body[:140]}"
+        who = Comment.author(item.user_id, owner).label
+        return f"new comment ({who}): {item.body[:140]}"
     return f"document attached ({item.type})"
 
 
@@ -183,8 +183,7 @@ def on_details_stored(
             c
             for c in comments
             if c.portout_id in portouts
-            and c.user_id != portouts[c.portout_id].user_id
-            or not c.user_id
+            and Comment.author(c.user_id, portouts[c.portout_id].user_id) != CommentAuthor.OUR_TEAM
         ],
         AlertKind.NEW_DOCUMENT: list(documents),
     }
@@ -193,7 +192,7 @@ def on_details_stored(
             po = portouts.get(item.portout_id)
             if po is None or (item.created_at and item.created_at < _since(rule)):
                 continue
-            alert(_message(rule, po, f"{rule.kind}:{item.pk}", _headline(item)), now)
+            alert(_message(rule, po, f"{rule.kind}:{item.pk}", _headline(item, po.user_id)), now)
 
 
 def alert_end_user_no(portout: PortOut, *, occasion: str, answered_at: datetime) -> list[int]:

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from portouts.choices import (
+    CommentAuthor,
     DocumentType,
     PortOutStatus,
     status_label,
@@ -94,6 +95,8 @@ class PortOut(models.Model):
             models.Index(
                 fields=["status", "vanished_at", "foc_date", "id"], name="portout_status_listed_foc"
             ),
+            # The queue's counts by status of listed rows, from the index alone.
+            models.Index(fields=["vanished_at", "status"], name="portout_listed_status"),
             # The freshness token of the list pages (latest sync).
             models.Index(fields=["synced_at"], name="portout_synced"),
             # The sync retries these.
@@ -139,7 +142,7 @@ class PortOutNumber(models.Model):
 
 
 class Comment(models.Model):
-    """A comment on a port-out, by our team or by Telnyx staff (user_id empty)."""
+    """A comment on a port-out, by our team, the gaining carrier or Telnyx staff."""
 
     id = models.CharField(primary_key=True, max_length=64)
     portout = models.ForeignKey(PortOut, on_delete=models.CASCADE, related_name="comments")
@@ -154,9 +157,14 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return self.body[:60]
 
-    @property
-    def by_telnyx(self) -> bool:
-        return not self.user_id
+    @staticmethod
+    def author(user_id: str | None, owner: str | None) -> CommentAuthor:
+        """Who wrote a comment, from Telnyx's `user_id` beside the port-out's own (`owner`,
+        the account's user): null is Telnyx staff, the account's user our team, any other
+        user the gaining carrier. Webhook payloads carry the same `user_id`, hence static."""
+        if not user_id:
+            return CommentAuthor.TELNYX_STAFF
+        return CommentAuthor.OUR_TEAM if user_id == owner else CommentAuthor.GAINING_CARRIER
 
 
 class SupportingDocument(models.Model):
@@ -233,6 +241,9 @@ class PortOutEvent(models.Model):
         verbose_name = "port-out event"
         ordering = ["-created_at"]
         indexes = [
+            # The status events of given port-outs (timelines, the queue's recent activity):
+            # without it SQLite reads every status event through the event_type index.
+            models.Index(fields=["portout_id", "event_type"], name="event_portout_type"),
             # Every sync looks for these.
             models.Index(
                 fields=["portout_id", "received_at"],

@@ -8,6 +8,7 @@ entered by people.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from portouts.choices import (
@@ -18,6 +19,7 @@ from portouts.choices import (
     WatchKind,
 )
 from portouts.models.cache import PortOut
+from portouts.models.evidence import Customer, validate_e164
 
 
 class RiskAssessment(models.Model):
@@ -52,11 +54,27 @@ class RiskFlag(models.Model):
 
 
 class ExpectedPortOut(models.Model):
-    """A port-out the team expects (a churn ticket): a matching request is marked expected."""
+    """A port-out the team expects (a churn ticket): a matching request is marked expected.
 
-    numbers = models.JSONField(default=list, help_text="E.164 numbers expected to leave")
+    It names numbers, or a customer when the ticket speaks of the customer leaving (a
+    request matches when every number it names is that customer's).
+    """
+
+    numbers = models.JSONField(
+        default=list, blank=True, help_text="E.164 numbers expected to leave"
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="expected_portouts",
+        help_text="Or the customer expected to leave: a request for only its numbers matches",
+    )
     gaining_carrier = models.CharField(
-        max_length=255, blank=True, help_text="Optional: only a request to this carrier matches"
+        max_length=255,
+        blank=True,
+        help_text="Optional: only a request to this carrier (name or SPID) matches",
     )
     valid_until = models.DateTimeField(help_text="Requests created after this do not match")
     note = models.TextField(blank=True, help_text="e.g. the churn ticket")
@@ -70,7 +88,20 @@ class ExpectedPortOut(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{', '.join(self.numbers[:3])} until {self.valid_until:%Y-%m-%d}"
+        what = ", ".join(self.numbers[:3]) if self.numbers else str(self.customer)
+        return f"{what} until {self.valid_until:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if not self.numbers and self.customer_id is None:
+            raise ValidationError(
+                "Name the numbers expected to leave, or the customer expected to leave."
+            )
+        if not isinstance(self.numbers, list) or not all(isinstance(n, str) for n in self.numbers):
+            raise ValidationError(
+                {"numbers": 'Write the numbers as a list, e.g. ["+13125550142"].'}
+            )
+        for number in self.numbers:
+            validate_e164(number)
 
 
 class WatchEntry(models.Model):

@@ -18,9 +18,10 @@ The package, by concern (callers import from `portouts.reports` only):
 * `housekeeping`: `reports_expire` (beat: expiry, then `reports_fail_stalled` and the
   temporary files of killed workers).
 * `filters`: the list's query string saved on a local export, validated again when it runs.
-* `columns` and `csv_writer`: the CSV engine. Each column's text is made by the database
-  (`columns`); on SQLite the database also builds each CSV line, elsewhere csv.writer
-  writes the rows (`csv_writer.write_csv`); the bytes are the same.
+* `columns` and `csv_writer`: the CSV engine. The columns are those of Telnyx's own report
+  (`CSV_COLUMNS`), each one's text made by the database (`columns`); on SQLite the database
+  also builds each CSV line, on PostgreSQL COPY writes the CSV, elsewhere csv.writer writes
+  the rows (`csv_writer.write_csv`); the bytes are the same.
 * `storage`: files: a temporary name, then one rename into place; downloads.
 * `lifecycle`: the row's states shared by both kinds (recorded with its expiry, completed,
   failed, deleted with its file).
@@ -35,7 +36,7 @@ REPORT_STALE_MINUTES, read when a service runs.
 from __future__ import annotations
 
 from portouts.reports.columns import (
-    EXPORT_FIELDS,
+    CSV_COLUMNS,
     FORMULA_SAFE_FIELDS,
     ExportColumn,
     export_columns,
@@ -74,7 +75,7 @@ from portouts.reports.telnyx import (
 
 __all__ = [
     "CHUNK_SIZE",
-    "EXPORT_FIELDS",
+    "CSV_COLUMNS",
     "FORMULA_SAFE_FIELDS",
     "PARTIAL_DIR",
     "PROGRESS_EVERY",

@@ -18,6 +18,7 @@ from portouts.models import (
     RiskFlag,
     WatchEntry,
 )
+from portouts.risk.forms import ExpectedPortOutForm
 from portouts.risk.watchlist import risk_evidence_changed
 
 
@@ -52,9 +53,18 @@ class WatchEntryAdmin(EvidenceAdmin):
 
 @admin.register(ExpectedPortOut)
 class ExpectedPortOutAdmin(EvidenceAdmin):
-    list_display = ["__str__", "gaining_carrier", "valid_until", "created_by", "created_at"]
-    search_fields = ["note", "gaining_carrier"]
-    fields = ["numbers", "gaining_carrier", "valid_until", "note"]
+    list_display = [
+        "__str__",
+        "customer",
+        "gaining_carrier",
+        "valid_until",
+        "created_by",
+        "created_at",
+    ]
+    search_fields = ["note", "gaining_carrier", "customer__name"]
+    form = ExpectedPortOutForm
+    autocomplete_fields = ["customer"]
+    list_select_related = ["customer", "created_by"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:

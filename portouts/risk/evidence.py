@@ -106,7 +106,9 @@ class Evidence:
         """Expected port-outs still valid for the oldest request of the batch."""
         created = [p.created_at for p in self.portouts if p.created_at]
         since = min(created) if created else self.now
-        return list(ExpectedPortOut.objects.filter(valid_until__gte=since))
+        return list(
+            ExpectedPortOut.objects.filter(valid_until__gte=since).select_related("customer")
+        )
 
     @cached_property
     def latest_confirmation(self) -> dict[str, ConfirmationRequest]:

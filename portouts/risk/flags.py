@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from portouts.choices import ConfirmationAnswer, RiskFlagKind, WatchKind
-from portouts.models import PortOut
+from portouts.models import ExpectedPortOut, PortOut
 from portouts.risk.evidence import EarlierAttempt, Evidence
 from portouts.risk.formatting import local_time, mask_email
 from portouts.risk.matching import similar
@@ -144,22 +144,43 @@ def on_watch_list(portout: PortOut, evidence: Evidence) -> str | None:
     return f"On the watch list: {', '.join(hits)}" if hits else None
 
 
+def _to_carrier(wanted: str, portout: PortOut) -> bool:
+    """The request goes to `wanted`, a carrier name or a SPID (any carrier when blank)."""
+    if not wanted:
+        return True
+    spid = portout.spid or ""
+    return wanted.strip().lower() == spid.lower() or similar(wanted, portout.carrier_name)
+
+
+def _expected_reason(expected: ExpectedPortOut, portout: PortOut, evidence: Evidence) -> str:
+    """How the request matches `expected`: numbers it names, or numbers that are all the
+    expected customer's (the verification panel's number-to-customer join); "" if not."""
+    numbers = set(_numbers(portout))
+    shared = numbers & set(expected.numbers or ())
+    if shared:
+        return f"{len(shared)} of its {len(numbers)} numbers registered as leaving"
+    if expected.customer is None:
+        return ""
+    found = evidence.inventory.get(portout.id)
+    owners = {n.customer.pk if n.customer else None for n in found.numbers} if found else set()
+    if owners != {expected.customer.pk}:
+        return ""
+    name = expected.customer.name
+    return f"its {len(numbers)} numbers all belong to {name}, a customer registered as leaving"
+
+
 @risk_flag(RiskFlagKind.EXPECTED)
 def expected_port(portout: PortOut, evidence: Evidence) -> str | None:
     """A port-out the team registered as expected (churn ticket) matches this one."""
     created = portout.created_at or evidence.now
-    numbers = set(_numbers(portout))
     for expected in evidence.expected:
-        shared = numbers & set(expected.numbers or ())
-        if not shared or expected.valid_until < created:
+        if expected.valid_until < created or not _to_carrier(expected.gaining_carrier, portout):
             continue
-        if expected.gaining_carrier and not similar(expected.gaining_carrier, portout.carrier_name):
+        reason = _expected_reason(expected, portout, evidence)
+        if not reason:
             continue
         note = f": {expected.note[:120]}" if expected.note else ""
-        return (
-            f"Expected: {len(shared)} of its {len(numbers)} numbers registered as leaving "
-            f"(valid until {local_time(expected.valid_until)}){note}"
-        )
+        return f"Expected: {reason} (valid until {local_time(expected.valid_until)}){note}"
     return None
 
 

@@ -1,4 +1,4 @@
-"""Forms of the risk panel and the end user's answer page."""
+"""Forms of the risk panel, the end user's answer page and the expected port-outs' admin."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django import forms
 
 from portouts.choices import CONFIRMATION_ANSWER_WITHIN_HOURS, ConfirmationAnswer, OutcomeLabel
 from portouts.forms import IdempotencyKeyField
+from portouts.models import ExpectedPortOut
 
 
 class ConfirmationForm(forms.Form):
@@ -35,3 +36,15 @@ class OutcomeForm(forms.Form):
 
 class AnswerForm(forms.Form):
     answer = forms.ChoiceField(choices=ConfirmationAnswer.choices)
+
+
+class ExpectedPortOutForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Numbers left empty are no numbers (the expected port names a customer instead), so
+    the model's rule "numbers or a customer" gives the error, not a JSON one."""
+
+    class Meta:
+        model = ExpectedPortOut
+        fields = ["numbers", "customer", "gaining_carrier", "valid_until", "note"]
+
+    def clean_numbers(self) -> object:
+        return self.cleaned_data["numbers"] or []

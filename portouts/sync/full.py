@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -146,17 +147,8 @@ def _store_window_events(state: _Run, pool: ThreadPoolExecutor, started: datetim
 
 
 def _full_body(state: _Run) -> dict[str, datetime | None]:
-    api = state.api
     started = timezone.now()
     resumed = _resumed_since(state.run, started)
-
-    def fetch_portouts(number: int) -> telnyx.Page[telnyx.PortoutData]:
-        return api.call(api.client.list_portouts_page, page_number=number)
-
-    fetch = listing_page(fetch_portouts)
-    seen: set[str] = set()
-    inserted_high: datetime | None = None
-    done = 0
     with (
         ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="sync-page") as pages_pool,
         ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix="sync-detail") as detail_pool,
@@ -167,38 +159,15 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
         state.save_reconciling_since(resumed or read_began)
         if resumed:
             state.count("resumed", 1)
-        first = fetch(1)
-        listed_total = first.meta.total_results
-        state.set_count("pages_total", first.meta.total_pages or 1)
-        state.progress(done=0, total=listed_total or len(first.data))
-        pages = _PageFetcher(
-            pages_pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW
-        )
-        try:
-            for page in pages:
-                items = [p for p in page.data if p.id]
-                _store_page(
-                    state,
-                    items,
-                    detail_pool,
-                    now=timezone.now(),
-                    read_began=read_began,
-                    reread_before=resumed or read_began,
-                )
-                seen.update(p.id for p in items if p.id)
-                inserted_high = _latest(inserted_high, (p.inserted_at for p in items))
-                done += len(page.data)
-                state.count("pages")
-                state.progress(done=done)
-        finally:
-            pages.cancel()
+        listing = _store_listing(state, pages_pool, detail_pool, read_began, resumed)
         sync_inventory(state, pages_pool)
-    vanished = _find_vanished(state, seen, read_began, listed_total=listed_total)
+    vanished = _find_vanished(state, listing.seen, read_began, listed_total=listing.total)
     state.count("vanished", flag_vanished(vanished, now=timezone.now()))
     state.count("events_processed", mark_reflected_events())
     # Pages are stored in listing order, so a request's history (earlier port-outs on its
     # numbers, its SPID) may have been stored after it: pending ones are assessed again.
     risk_assess_stored(PortOut.objects.pending().values_list("id", flat=True))
+    inserted_high = listing.inserted_high
     previous = last_successful_run()
     if previous:
         inserted_high = _latest(inserted_high, [previous.inserted_at_high_water])
@@ -207,6 +176,56 @@ def _full_body(state: _Run) -> dict[str, datetime | None]:
         # Events from the window's end on are listed by the next incremental run.
         "event_high_water": started,
     }
+
+
+@dataclass
+class _Listing:
+    """What storing the whole listing saw: the ids, Telnyx's total, the newest inserted_at."""
+
+    seen: set[str] = field(default_factory=set)
+    total: int | None = None
+    inserted_high: datetime | None = None
+
+
+def _store_listing(
+    state: _Run,
+    pages_pool: ThreadPoolExecutor,
+    detail_pool: ThreadPoolExecutor,
+    read_began: datetime,
+    resumed: datetime | None,
+) -> _Listing:
+    """Store every page of the port-out listing, a window of pages fetched ahead."""
+    api = state.api
+
+    def fetch_portouts(number: int) -> telnyx.Page[telnyx.PortoutData]:
+        return api.call(api.client.list_portouts_page, page_number=number)
+
+    fetch = listing_page(fetch_portouts)
+    first = fetch(1)
+    listing = _Listing(total=first.meta.total_results)
+    state.set_count("pages_total", first.meta.total_pages or 1)
+    state.progress(done=0, total=listing.total or len(first.data))
+    pages = _PageFetcher(pages_pool, fetch, first, first.meta.total_pages or 1, window=PAGE_WINDOW)
+    done = 0
+    try:
+        for page in pages:
+            items = [p for p in page.data if p.id]
+            _store_page(
+                state,
+                items,
+                detail_pool,
+                now=timezone.now(),
+                read_began=read_began,
+                reread_before=resumed or read_began,
+            )
+            listing.seen.update(p.id for p in items if p.id)
+            listing.inserted_high = _latest(listing.inserted_high, (p.inserted_at for p in items))
+            done += len(page.data)
+            state.count("pages")
+            state.progress(done=done)
+    finally:
+        pages.cancel()
+    return listing
 
 
 def _needs_read(

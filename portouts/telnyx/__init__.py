@@ -5,16 +5,8 @@ No Django here except inside `get_client()`, which reads settings at call time.
 
 from __future__ import annotations
 
-from .client import (
-    DEFAULT_BASE_URL,
-    MAX_DOCUMENT_BYTES,
-    EventFilters,
-    PortoutFilters,
-    ReportFilters,
-    TelnyxClient,
-    get_client,
-    reset_client,
-)
+from .client import TelnyxClient, get_client, reset_client
+from .document_calls import MAX_DOCUMENT_BYTES
 from .errors import (
     APIConnectionError,
     APIError,
@@ -34,8 +26,13 @@ from .errors import (
     WebhookVerificationError,
     failure_sentence,
 )
-from .numbers import PhoneNumberFilters
+from .event_calls import EventFilters
+from .number_calls import PhoneNumberFilters
+from .paging import Page, PageMeta, walk_pages
+from .portout_calls import PortoutFilters
+from .report_calls import ReportFilters
 from .retry import RetryPolicy
+from .transport import DEFAULT_BASE_URL
 from .types import (
     EVENT_FOC_DATE_CHANGED,
     EVENT_NEW_COMMENT,
@@ -45,15 +42,12 @@ from .types import (
     CommentData,
     DocumentData,
     EventData,
-    Page,
-    PageMeta,
     PhoneNumberData,
     PortoutData,
     RejectionCodeData,
     ReportData,
     SupportingDocumentData,
     WebhookEvent,
-    walk_pages,
 )
 from .webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, parse_webhook, verify_webhook
 

@@ -1,4 +1,5 @@
-"""Query-string encoding in the style Telnyx expects.
+"""What goes into a request's URL, in the style Telnyx expects: query strings, filter
+bounds and path segments.
 
 Telnyx list endpoints take OpenAPI `deepObject` parameters: nested keys in
 brackets (`filter[inserted_at][gte]=…`, `page[size]=250`). The spec does not fix
@@ -12,8 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["encode_query", "format_datetime", "to_utc_datetime"]
+__all__ = [
+    "DateLike",
+    "check_filters",
+    "date_bound",
+    "date_range",
+    "encode_query",
+    "format_datetime",
+    "listish",
+    "segment",
+    "to_utc_datetime",
+]
+
+DateLike = datetime | date | str
 
 
 def format_datetime(value: datetime) -> str:
@@ -70,3 +84,38 @@ def encode_query(params: Mapping[str, Any], *, prefix: str = "") -> list[tuple[s
         else:
             pairs.append((name, _scalar(value)))
     return pairs
+
+
+def check_filters(given: Mapping[str, Any], allowed: type) -> None:
+    """Refuse filter names the endpoint's TypedDict does not declare: a typo is a
+    programming error, not a silent no-op."""
+    unknown = set(given) - set(allowed.__annotations__)
+    if unknown:
+        raise TypeError(
+            f"unknown filter(s) {sorted(unknown)}; allowed: {sorted(allowed.__annotations__)}"
+        )
+
+
+def date_bound(value: DateLike | None, *, end_of_day: bool = False) -> str | None:
+    return None if value is None else to_utc_datetime(value, end_of_day=end_of_day)
+
+
+def date_range(gte: DateLike | None, lte: DateLike | None) -> dict[str, str | None] | None:
+    """`{gte, lte}` for a `filter[...][gte]/[lte]` pair; a date as `lte` covers its day."""
+    if gte is None and lte is None:
+        return None
+    return {"gte": date_bound(gte), "lte": date_bound(lte, end_of_day=True)}
+
+
+def listish(value: Sequence[str] | str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def segment(value: str, what: str) -> str:
+    """Quote an id for use as one path segment; an empty id would hit another endpoint."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise ValueError(f"{what} is empty")
+    return quote(text, safe="")

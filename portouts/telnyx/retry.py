@@ -36,10 +36,14 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import httpx
 
-__all__ = ["RetryPolicy", "parse_retry_after", "sleep"]
+__all__ = ["RetryMode", "RetryPolicy", "parse_retry_after", "sleep"]
+
+#: "always": retried on any transient failure; "not_sent": only when it never left
+RetryMode = Literal["always", "not_sent"]
 
 #: patch point for tests; the client resolves it at call time
 sleep: Callable[[float], None] = time.sleep
@@ -49,6 +53,12 @@ NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
+)
+# Transport failures worth another attempt (a bad URL or protocol misuse is not).
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
 )
 
 
@@ -102,3 +112,7 @@ class RetryPolicy:
     def was_not_sent(exc: Exception) -> bool:
         """True when the request certainly never reached Telnyx."""
         return isinstance(exc, NOT_SENT_ERRORS)
+
+    def may_repeat(self, exc: Exception, mode: RetryMode) -> bool:
+        """Whether a transport failure is worth another attempt of a request in `mode`."""
+        return isinstance(exc, TRANSIENT_ERRORS) and (mode == "always" or self.was_not_sent(exc))

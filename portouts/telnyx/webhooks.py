@@ -19,7 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .errors import WebhookPayloadError, WebhookVerificationError
-from .types import EVENT_NEW_COMMENT, KNOWN_EVENT_TYPES, WebhookEvent, parse_datetime
+from .fields import parse_datetime
+from .types import EVENT_NEW_COMMENT, KNOWN_EVENT_TYPES, WebhookEvent
 
 __all__ = [
     "SIGNATURE_HEADER",

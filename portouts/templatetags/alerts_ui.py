@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import template
+from django.template.loader import get_template
 
 from portouts.alerts import selectors
 from portouts.roles import REVIEW_PERMISSION
@@ -31,14 +32,16 @@ def _page_state(context: template.Context) -> tuple[dict[str, Any], dict[str, An
     return outermost["alerts_state"]  # type: ignore[no-any-return]
 
 
-@register.inclusion_tag("alerts/_row_badges.html", takes_context=True)
-def alert_badges(context: template.Context, portout_id: str) -> dict[str, Any]:
+@register.simple_tag(takes_context=True)
+def alert_badges(context: template.Context, portout_id: str) -> str:
+    """A row's claim and escalation badges; nothing, without rendering, for the many rows
+    that have neither (the queue draws hundreds)."""
     claims, escalations = _page_state(context)
-    return {
-        "claim": claims.get(portout_id),
-        "escalation": escalations.get(portout_id),
-        "me": context["request"].user.pk,
-    }
+    claim, escalation = claims.get(portout_id), escalations.get(portout_id)
+    if claim is None and escalation is None:
+        return ""
+    badges = {"claim": claim, "escalation": escalation, "me": context["request"].user.pk}
+    return get_template("alerts/_row_badges.html").render(badges)
 
 
 @register.inclusion_tag("portouts/_claim.html", takes_context=True)

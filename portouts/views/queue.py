@@ -63,7 +63,8 @@ def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def queue_refresh(request: HtmxHttpRequest) -> HttpResponse:
     """204 when the page is current; else the changed sections (membership moved) or rows
-    (content changed), the counts by status and the recent activity when the cache moved."""
+    (content changed); the counts by status, the rejections waiting for a second reviewer
+    and the recent activity when the cache moved."""
     if not request.htmx:
         return redirect("portouts:queue")
     now = timezone.now()
@@ -92,5 +93,6 @@ def queue_refresh(request: HtmxHttpRequest) -> HttpResponse:
     if cache_moved:
         context["status_counts"] = selectors.portout_status_counts(version=version)
         context["activity"] = timeline.recent_activity()
+        context["waiting_approvals"] = approvals.waiting_for_second_reviewer()
     response = render(request, "portouts/queue.html#refresh", context)
     return fragment_headers(request, response)

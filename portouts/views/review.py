@@ -137,17 +137,10 @@ def portout_reject(request: HtmxHttpRequest, portout_id: str) -> HttpResponse:
         )
     code = form.code
     assert code is not None
-    if settings.TWO_PERSON_RULE:  # prepared for a second reviewer; nothing is sent yet
-        result = approvals.rejection_prepare(
-            user=request.user,
-            portout_id=portout_id,
-            rejection_code=code.code,
-            reason=form.cleaned_data["reason"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
-            codes=codes,
-        )
-        return _after_decision(request, portout_id, result, codes=codes)
-    result = decisions.portout_reject(
+    # Under the two-person rule the rejection is prepared for a second reviewer; nothing is
+    # sent yet.
+    send = approvals.rejection_prepare if settings.TWO_PERSON_RULE else decisions.portout_reject
+    result = send(
         user=request.user,
         portout_id=portout_id,
         rejection_code=code.code,
