@@ -19,7 +19,14 @@ from django.core.cache import cache
 from pygal.style import Style
 
 from portouts.choices import OutcomeLabel
-from portouts.metrics.selectors import FLAG_OUTCOMES, CountRow, DayRow, FlagRow, Metrics
+from portouts.metrics.selectors import (
+    FLAG_OUTCOMES,
+    NOT_LABELLED,
+    CountRow,
+    DayRow,
+    FlagRow,
+    Metrics,
+)
 
 #: what every chart shares with the stylesheet
 _LOOK: dict[str, object] = {
@@ -194,7 +201,7 @@ def flags_chart(rows: Sequence[FlagRow]) -> Chart | None:
     series = [
         (OutcomeLabel(label).label, [r.outcomes[label] for r in rows]) for label in FLAG_OUTCOMES
     ]
-    series.append(("Not labelled yet", [r.unlabelled for r in rows]))
+    series.append((NOT_LABELLED, [r.unlabelled for r in rows]))
     spoken = "; ".join(
         f"{r.label} {r.flagged} ("
         + ", ".join(f"{name.lower()} {values[n]}" for name, values in series)

@@ -44,6 +44,8 @@ DAY_OUTCOMES = (
 #: gaining carriers shown, most port-outs first
 TOP_CARRIERS = 15
 _BY_PERSON = [DecidedVia.DASHBOARD, DecidedVia.TELNYX]
+#: how the flags table and chart name the port-outs without an outcome label
+NOT_LABELLED = "Not labelled yet"
 #: outcome labels in the order the flags table and chart show them: fraud first
 FLAG_OUTCOMES: tuple[str, ...] = tuple(
     sorted(OutcomeLabel.values, key=lambda label: label != OutcomeLabel.FRAUD)

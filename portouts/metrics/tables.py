@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from portouts.choices import OutcomeLabel
-from portouts.metrics.selectors import FLAG_OUTCOMES, Figure, FlagRow, Metrics
+from portouts.metrics.selectors import FLAG_OUTCOMES, NOT_LABELLED, Figure, FlagRow, Metrics
 from portouts.reports import csv_line, neutralize_formula
 
 #: tables a period's CSV export can name, in the page's order
@@ -132,7 +132,7 @@ def metrics_tables(metrics: Metrics) -> dict[str, Table]:
                 "Risk flag",
                 "Port-outs flagged",
                 *(OutcomeLabel(label).label for label in FLAG_OUTCOMES),
-                "Not labelled yet",
+                NOT_LABELLED,
                 "Turned out fraud (of those labelled)",
             ),
             [_flag_cells(r) for r in m.flags],
