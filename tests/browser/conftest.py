@@ -66,17 +66,8 @@ def _chromium(_playwright: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def _roles(transactional_db: Any) -> None:
-    """live_server tests flush the database between tests, groups included: put them back."""
-    from django.contrib.auth.models import Group, Permission
-
-    from portouts.roles import ROLE_PERMISSIONS
-
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="portouts", codename__in=codenames)
-        )
+def _roles(roles: None) -> None:
+    """Every browser test signs in with a role (`roles` puts the groups back)."""
 
 
 @pytest.fixture
