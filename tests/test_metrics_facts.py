@@ -274,3 +274,35 @@ def test_a_claim_before_any_alert_has_no_alert_to_claim_time(reviewer: Any) -> N
     facts(po)
     portout_claim_take(po.id, reviewer, now=start())
     assert PortOutFacts.objects.get(portout=po).alert_to_claim_seconds is None
+
+
+def test_the_facts_copy_the_carrier_and_the_label_and_follow_their_changes(
+    reviewer: Any,
+) -> None:
+    """A carrier change stored by the sync (a newer `synced_at`) and a label given in the
+    dashboard move the carriers and flags tables: the copies cannot go stale."""
+    from portouts.metrics.periods import Period
+    from portouts.metrics.selectors import metrics_for
+    from portouts.models import RiskFlag
+    from portouts.risk.outcomes import portout_label
+
+    po = portout("authorized", carrier_name="Old Wireless", spid="111A")
+    RiskFlag.objects.create(
+        portout=po, kind="pin", severity="high", sentence="PIN", computed_at=start()
+    )
+    assert portout_label(user=reviewer, portout_id=po.id, label="fraud").ok  # before its facts
+    assert facts_refresh_behind() == 1
+    period = Period(start().date(), start().date())
+
+    def tables() -> tuple[list[str], list[tuple[str, int]]]:
+        m = metrics_for(period)
+        return [c.label for c in m.carriers], [(f.label, f.fraud) for f in m.flags]
+
+    assert tables() == (["Old Wireless (SPID 111A)"], [("Wrong or missing PIN", 1)])
+    po.carrier_name, po.spid, po.synced_at = "New Mobile", "222B", timezone.now()
+    po.save()
+    assert facts_refresh_behind() == 1
+    assert portout_label(user=reviewer, portout_id=po.id, label="legitimate").ok
+    assert tables() == (["New Mobile (SPID 222B)"], [("Wrong or missing PIN", 0)])
+    facts_refresh([po.id])  # a later refresh keeps the label
+    assert PortOutFacts.objects.get(portout=po).outcome_label == "legitimate"

@@ -28,6 +28,7 @@ from portouts.models import (
     RiskFlag,
     WeeklySummarySettings,
 )
+from portouts.risk.outcomes import portout_label
 from tests.fixtures_dashboard import build_portout
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +41,15 @@ def at(day: int, month: int = 11, hour: int = 12) -> datetime:
     return timezone.make_aware(datetime.combine(date(2026, month, day), time(hour)))
 
 
-def fact(carrier: str = "Gaining Wireless", **fields: Any) -> PortOutFacts:
-    po = build_portout(carrier_name=carrier, spid="123A")
+def fact(carrier: str = "Gaining Wireless", status: str = "pending", **fields: Any) -> PortOutFacts:
+    po = build_portout(carrier_name=carrier, spid="123A", status=status)
     po.save()
-    values: dict[str, Any] = {"computed_at": timezone.now(), "pending_at": at(1, 10)}
+    values: dict[str, Any] = {
+        "computed_at": timezone.now(),
+        "pending_at": at(1, 10),
+        "carrier_name": carrier,
+        "spid": "123A",
+    }
     values.update(fields)
     return PortOutFacts.objects.create(portout=po, **values)
 
@@ -110,7 +116,9 @@ def flagged(reviewer: Any) -> None:
     two fraud port-outs with the PIN flag became pending just outside the week."""
 
     def portout(pending_at: datetime, kinds: list[str], label: str = "", on: Any = None) -> None:
-        facts = fact(outcome="authorized", decided_via="timeout", pending_at=pending_at)
+        facts = fact(
+            status="authorized", outcome="authorized", decided_via="timeout", pending_at=pending_at
+        )
         for kind in kinds:
             RiskFlag.objects.create(
                 portout=facts.portout,
@@ -120,7 +128,7 @@ def flagged(reviewer: Any) -> None:
                 computed_at=pending_at,
             )
         if label:
-            PortOutOutcome.objects.create(portout=facts.portout, label=label, labelled_by=reviewer)
+            assert portout_label(user=reviewer, portout_id=facts.portout_id, label=label).ok
             PortOutOutcome.objects.filter(portout=facts.portout).update(labelled_at=on)
 
     portout(at(2), ["pin", "new_carrier"], "fraud", on=at(5))
@@ -160,6 +168,17 @@ def test_outcomes_by_risk_flag(flagged: Any) -> None:
         ("Outside business hours", "2", "0", "0", "0", "0", "2", "–"),
     ]
     assert metrics_for(WEEK.previous()).flags[0].flagged == 1  # the evening before
+
+
+def test_relabelling_moves_the_flags_table(reviewer: Any, flagged: Any) -> None:
+    """The table counts the facts' copy of the label: the labelling keeps it current."""
+    legitimate = PortOutOutcome.objects.get(label="legitimate").portout_id
+    assert portout_label(user=reviewer, portout_id=legitimate, label="fraud").ok
+    pin = metrics_for(WEEK).flags[0]
+    assert (pin.label, pin.fraud, pin.labelled) == ("Wrong or missing PIN", 3, 3)
+    assert portout_label(user=reviewer, portout_id=legitimate, label="customer_error").ok
+    pin = metrics_for(WEEK).flags[0]
+    assert (pin.fraud, pin.outcomes["customer_error"], pin.labelled) == (2, 1, 3)
 
 
 def test_outcomes_by_risk_flag_on_the_page(viewer_client: Any, flagged: Any) -> None:

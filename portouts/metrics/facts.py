@@ -22,6 +22,9 @@ and `portout.foc_date_changed` events, our audit trail and Telnyx's comments):
   timeouts and cancellations.
 - *Alert to claim*: from the first alert sent about the port-out to the first time a
   reviewer took it (`facts_claimed`, called by the claim), when the claim came after it.
+- *Copies*: the gaining carrier (name and SPID) of the port-out and its outcome label,
+  so the page's carriers and flags tables read the facts alone. The refresh copies both;
+  `facts_labelled`, called by the labelling in its transaction, keeps the label current.
 
 The sync keeps the rows current (`facts_refresh`, `facts_refresh_behind`) with a constant
 number of queries per batch; pages never derive them.
@@ -92,6 +95,7 @@ class Evidence:
     foc_changes: int = 0
     first_alert_at: datetime | None = None
     first_claimed_at: datetime | None = None
+    outcome_label: str = ""
 
 
 def comment_is_decision(body: str) -> bool:
@@ -118,6 +122,9 @@ def derive_facts(portout: PortOut, evidence: Evidence, *, now: datetime) -> Port
         foc_changes=evidence.foc_changes,
         first_alert_at=evidence.first_alert_at,
         first_claimed_at=evidence.first_claimed_at,
+        carrier_name=portout.carrier_name,
+        spid=portout.spid,
+        outcome_label=evidence.outcome_label,
         computed_at=now,
     )
     alert, claim = evidence.first_alert_at, evidence.first_claimed_at
@@ -218,6 +225,11 @@ def facts_claimed(portout_id: str, at: datetime) -> None:
         facts_refresh([portout_id])
 
 
+def facts_labelled(portout_id: str, label: str) -> None:
+    """The port-out was labelled: its facts carry the new label at once."""
+    PortOutFacts.objects.filter(portout_id=portout_id).update(outcome_label=label)
+
+
 def facts_refresh_behind(*, limit: int = 20_000) -> int:
     """Refresh the port-outs whose facts are missing or older than what the cache now
     holds of them (their row, their details, a decision of ours); called after each sync."""
@@ -243,9 +255,13 @@ def facts_refresh_behind(*, limit: int = 20_000) -> int:
 def _refresh_batch(ids: list[str]) -> int:
     now = timezone.now()
     portouts = list(
-        PortOut.objects.filter(id__in=ids).only("id", "status", "created_at", "updated_at")
+        PortOut.objects.filter(id__in=ids)
+        .only("id", "status", "created_at", "updated_at", "carrier_name", "spid")
+        .annotate(label=F("outcome__label"))
     )
     evidence = _evidence([p.id for p in portouts])
+    for p in portouts:
+        evidence[p.id].outcome_label = p.label or ""
     rows = [derive_facts(p, evidence[p.id], now=now) for p in portouts]
     PortOutFacts.objects.bulk_create(
         rows,

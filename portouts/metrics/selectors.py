@@ -316,9 +316,9 @@ def _code_label(code: str, names: dict[int, str]) -> str:
 def _carriers(period: Period) -> list[CountRow]:
     rows = (
         PortOutFacts.objects.filter(_within("pending_at", period))
-        .values_list("portout__carrier_name", "portout__spid")
+        .values_list("carrier_name", "spid")
         .annotate(n=Count("pk"))
-        .order_by("-n", "portout__carrier_name")[:TOP_CARRIERS]
+        .order_by("-n", "carrier_name")[:TOP_CARRIERS]
     )
     return [CountRow(_carrier_label(name, spid), n) for name, spid, n in rows]
 
@@ -335,16 +335,14 @@ _KIND_ORDER = {kind: n for n, kind in enumerate(RiskFlagKind.values)}
 def _flags(period: Period) -> list[FlagRow]:
     """Per flag kind, the period's port-outs that carry it and their outcome labels, in the
     vocabulary's order. A label counts whenever it was given (fraud is often confirmed
-    weeks later); a port-out carries a kind at most once."""
+    weeks later); a port-out carries a kind at most once. The label is the facts' copy, so
+    the flags join the facts alone."""
     rows = (
-        RiskFlag.objects.filter(_within("portout__facts__pending_at", period))
+        RiskFlag.objects.filter(_within("facts__pending_at", period))
         .values_list("kind")
         .annotate(
             flagged=Count("pk"),
-            **{
-                label: Count("pk", filter=Q(portout__outcome__label=label))
-                for label in FLAG_OUTCOMES
-            },
+            **{label: Count("pk", filter=Q(facts__outcome_label=label)) for label in FLAG_OUTCOMES},
         )
         .order_by()
     )

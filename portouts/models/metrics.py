@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 
-from portouts.choices import DecidedVia, DecisionOutcome
+from portouts.choices import DecidedVia, DecisionOutcome, OutcomeLabel
 from portouts.models.cache import PortOut
 
 
@@ -16,6 +16,9 @@ class PortOutFacts(models.Model):
 
     Stored so the metrics page aggregates one narrow table in the database instead of
     replaying events on every view; `computed_at` tells the sync which rows are behind.
+    The gaining carrier and the outcome label are copies (of the port-out and of its
+    `PortOutOutcome`), so the carriers and flags tables join nothing else; the refresh
+    copies both and the labelling service updates the label in its transaction.
     """
 
     portout = models.OneToOneField(
@@ -56,6 +59,11 @@ class PortOutFacts(models.Model):
     alert_to_claim_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="From the first alert to the first claim after it"
     )
+    carrier_name = models.CharField(max_length=255, blank=True, help_text="The gaining carrier")
+    spid = models.CharField(max_length=64, blank=True, help_text="The gaining carrier's SPID")
+    outcome_label = models.CharField(
+        max_length=16, choices=OutcomeLabel.choices, blank=True, help_text="How it turned out"
+    )
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -63,8 +71,15 @@ class PortOutFacts(models.Model):
         verbose_name_plural = "port-out facts"
         indexes = [
             models.Index(fields=["decided_at", "outcome"], name="facts_decided"),
-            models.Index(fields=["pending_at"], name="facts_pending"),
+            # covers the carriers and the flags tables: an index-only scan of the period
+            # (key columns, not INCLUDE, so SQLite reads them from the index too)
+            models.Index(
+                fields=["pending_at", "carrier_name", "spid", "outcome_label"],
+                name="facts_pending",
+            ),
             models.Index(fields=["bounced_back_at"], name="facts_bounced"),
+            # with the three above, the headline's four ranges are index scans
+            models.Index(fields=["first_alert_at"], name="facts_alerted"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from portouts.choices import (
 )
 from portouts.models.cache import PortOut
 from portouts.models.evidence import Customer, validate_e164
+from portouts.models.metrics import PortOutFacts
 
 
 class RiskAssessment(models.Model):
@@ -45,6 +46,15 @@ class RiskFlag(models.Model):
     severity = models.CharField(max_length=16, choices=RiskSeverity.choices)
     sentence = models.CharField(max_length=500)
     computed_at = models.DateTimeField()
+    #: the port-out's facts, joined on the same column (no column of its own): the metrics
+    #: count flags by the facts without joining the port-outs
+    facts = models.ForeignObject(
+        PortOutFacts,
+        on_delete=models.DO_NOTHING,
+        from_fields=["portout"],
+        to_fields=["portout"],
+        related_name="+",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["portout", "kind"], name="risk_flag_unique")]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from portouts.choices import OutcomeLabel, PortOutStatus, ReviewActionKind
+from portouts.metrics.facts import facts_labelled
 from portouts.models import PortOut, PortOutOutcome
 from portouts.review.audit import review_action_finish, review_action_start
 
@@ -37,5 +38,6 @@ def portout_label(*, user: Any, portout_id: str, label: str, note: str = "") -> 
         PortOutOutcome.objects.update_or_create(
             portout=portout, defaults={"label": label, "note": note, "labelled_by": user}
         )
+        facts_labelled(portout_id, label)
         review_action_finish(action, ok=True, response={"label": label})
     return LabelResult(True, f"Labelled {OutcomeLabel(label).label.lower()}.")
