@@ -79,25 +79,7 @@ def metrics_tables(metrics: Metrics) -> dict[str, Table]:
                 _figure_cells(m.alert_to_claim, is_duration=True),
             ],
         ),
-        "days": Table(
-            "days",
-            f"Decisions per {m.unit}",
-            (
-                _UNIT_HEADERS[m.unit],
-                "Authorized",
-                "Rejected",
-                "Canceled",
-                "By timeout",
-                "Bounced back",
-            ),
-            [
-                (
-                    d.day.strftime("%Y-%m") if m.unit == "month" else d.day.isoformat(),
-                    *(str(n) for n in (d.authorized, d.rejected, d.canceled, d.timeout, d.bounced)),
-                )
-                for d in m.days
-            ],
-        ),
+        "days": _days_table(m),
         "distribution": Table(
             "distribution",
             "Time to decision",
@@ -125,24 +107,50 @@ def metrics_tables(metrics: Metrics) -> dict[str, Table]:
             ("Gaining carrier", "Port-outs"),
             [(r.label, str(r.count)) for r in m.carriers],
         ),
-        "flags": Table(
-            "flags",
-            "Outcomes by risk flag",
-            (
-                "Risk flag",
-                "Port-outs flagged",
-                *(OutcomeLabel(label).label for label in FLAG_OUTCOMES),
-                NOT_LABELLED,
-                "Turned out fraud (of those labelled)",
-            ),
-            [_flag_cells(r) for r in m.flags],
-            note=(
-                "The port-outs that became pending in the period, by the risk flags they "
-                "carry and how the team labelled them since. The last column says how often "
-                "a flag was right: of its labelled port-outs, how many were fraud attempts."
-            ),
-        ),
+        "flags": _flags_table(m),
     }
+
+
+def _days_table(m: Metrics) -> Table:
+    return Table(
+        "days",
+        f"Decisions per {m.unit}",
+        (
+            _UNIT_HEADERS[m.unit],
+            "Authorized",
+            "Rejected",
+            "Canceled",
+            "By timeout",
+            "Bounced back",
+        ),
+        [
+            (
+                d.day.strftime("%Y-%m") if m.unit == "month" else d.day.isoformat(),
+                *(str(n) for n in (d.authorized, d.rejected, d.canceled, d.timeout, d.bounced)),
+            )
+            for d in m.days
+        ],
+    )
+
+
+def _flags_table(m: Metrics) -> Table:
+    return Table(
+        "flags",
+        "Outcomes by risk flag",
+        (
+            "Risk flag",
+            "Port-outs flagged",
+            *(OutcomeLabel(label).label for label in FLAG_OUTCOMES),
+            NOT_LABELLED,
+            "Turned out fraud (of those labelled)",
+        ),
+        [_flag_cells(r) for r in m.flags],
+        note=(
+            "The port-outs that became pending in the period, by the risk flags they "
+            "carry and how the team labelled them since. The last column says how often "
+            "a flag was right: of its labelled port-outs, how many were fraud attempts."
+        ),
+    )
 
 
 def table_csv(table: Table) -> Iterator[bytes]:
