@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.test import Client
 
-from portouts.roles import REVIEWER, ROLE_PERMISSIONS, VIEWER
+from portouts.roles import REVIEWER, VIEWER
 
 pytest_plugins: list[str] = []
 pytest_plugins.append("tests.fixtures_client")
@@ -103,13 +102,3 @@ def admin_client_user(admin_user) -> Client:
     client = Client()
     client.force_login(admin_user)
     return client
-
-
-@pytest.fixture
-def roles(transactional_db: Any) -> None:
-    """live_server tests flush the database between tests, groups included: put them back."""
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="portouts", codename__in=codenames)
-        )

@@ -20,7 +20,7 @@ LOCUSTFILE = Path(__file__).resolve().parent.parent / "bench" / "load" / "locust
 
 
 def test_reviewer_flow_runs_against_the_server(
-    live_server, roles, django_user_model, fast_passwords
+    live_server, restored_roles, django_user_model, fast_passwords
 ) -> None:
     bulk_portouts(3)
     user = django_user_model.objects.create_user(username="loadtest", password="pw-load-flow")

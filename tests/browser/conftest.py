@@ -66,8 +66,8 @@ def _chromium(_playwright: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def _roles(roles: None) -> None:
-    """Every browser test signs in with a role (`roles` puts the groups back)."""
+def _roles(restored_roles: None) -> None:
+    """Every browser test signs in with a role (`restored_roles` puts the groups back)."""
 
 
 @pytest.fixture
