@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -138,14 +140,7 @@ def test_export_streams_in_chunks_with_constant_queries(make_portouts, reviewer,
     monkeypatch.setattr(connection, "chunked_cursor", spy_chunked_cursor)
     progress_seen: list[int] = []
     monkeypatch.setattr(local, "write_csv", _recording_write_csv(reports.write_csv, progress_seen))
-    executed: list[str] = []
-
-    def record(execute, sql, params, many, context):
-        # Every statement, server-side cursors included (PostgreSQL streams through one).
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with statements() as executed:
         reports.report_run_local_export(report_id=report.pk)
     report.refresh_from_db()
     assert report.status == Report.Status.COMPLETED, report.error
@@ -173,13 +168,7 @@ def test_postgresql_export_copies_in_ranges_with_progress_between(
     report = reports.report_request_local(user=reviewer, query="o=-created")
     progress_seen: list[int] = []
     monkeypatch.setattr(local, "write_csv", _recording_write_csv(reports.write_csv, progress_seen))
-    executed: list[str] = []
-
-    def record(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with statements() as executed:
         reports.report_run_local_export(report_id=report.pk)
     report.refresh_from_db()
     assert report.status == Report.Status.COMPLETED, report.error
@@ -385,6 +374,20 @@ def test_a_filter_that_matches_nothing_writes_the_header_only(make_portouts, fas
     out = io.BytesIO()
     assert reports.write_csv(PortOut.objects.filter(pk__in=[]), out, fast=fast) == 0
     assert out.getvalue() == (",".join(reports.CSV_COLUMNS) + "\n").encode()
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement run inside, server-side cursors included (PostgreSQL streams
+    through one, which Django's query capture does not see)."""
+    executed: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield executed
 
 
 def _recording_write_csv(write_csv, seen):
