@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from portouts.sync_history import sync_last
 
@@ -13,8 +14,12 @@ def sync_status(request: HttpRequest) -> dict[str, object]:
     """The footer's sync line, from the same selector as the Sync page."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    last = sync_last()
-    return {"last_sync_run": last.last_run, "last_successful_sync": last.last_success}
+    # Read on first use, so a fragment or a refresh without the footer reads nothing.
+    last = SimpleLazyObject(sync_last)
+    return {
+        "last_sync_run": SimpleLazyObject(lambda: last.last_run),
+        "last_successful_sync": SimpleLazyObject(lambda: last.last_success),
+    }
 
 
 def page_refresh(request: HttpRequest) -> dict[str, object]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, Subquery
 
 from portouts.models import InternalNote, PendingDecision
+from portouts.versions import per_portout
 
 
 def internal_note_entries(*, portout_id: str) -> list[dict[str, Any]]:
@@ -32,10 +33,10 @@ def internal_note_entries(*, portout_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def desk_version(*, portout_id: str) -> tuple[object, ...]:
-    """What changes the page's version token: a new note, a prepared rejection moving on."""
-    notes = InternalNote.objects.filter(portout_id=portout_id).aggregate(last=Max("id"))
-    pending = PendingDecision.objects.filter(portout_id=portout_id).aggregate(
-        last=Max("updated_at")
-    )
-    return (notes["last"], pending["last"])
+def desk_version_parts() -> dict[str, Subquery]:
+    """What changes the page's version token: a new note, a prepared rejection moving on
+    (columns of the token's one query, `portouts.versions.per_portout`)."""
+    return {
+        "v_note": per_portout(InternalNote, Max("id")),
+        "v_pending": per_portout(PendingDecision, Max("updated_at")),
+    }

@@ -10,7 +10,6 @@ port-outs building instances cost more than the queries.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,14 +25,20 @@ from portouts.models import PortOut
 from portouts.risk.selectors import with_risk
 from portouts.selectors import cell
 from portouts.urgency import deadline_at, left_text, time_left_q
+from portouts.versions import token
 
-#: Rows a section shows; its count links to the list for the rest. Past the window is folded
-#: and shows fewer: its rows cost the page as much folded as open.
-QUEUE_LIMIT = 200
+#: Rows a section shows; its count links to the list for the rest. A hundred is more than a
+#: morning's decisions, and every row costs the page (about 0.05 ms of CPU each to read and
+#: render). Past the window is folded and shows fewer.
+QUEUE_LIMIT = 100
 PAST_WINDOW_LIMIT = 50
 
 #: The sections in the queue's order (also "next most urgent" order).
 SECTIONS: tuple[TimeLeft, ...] = (TimeLeft.DUE_SOON, TimeLeft.IN_WINDOW, TimeLeft.PAST_WINDOW)
+
+#: Sections folded on arrival: their rows are read when the reviewer opens them (with
+#: JavaScript off, the section links to the same rows in the list), not on every page load.
+FOLDED: tuple[TimeLeft, ...] = (TimeLeft.PAST_WINDOW,)
 
 #: What `queue_rows` reads of each port-out (`risk_score` from `with_risk`).
 ROW_COLUMNS = (
@@ -94,8 +99,12 @@ class SectionState:
 
 @dataclass(frozen=True)
 class Section:
+    """A section with its rows; `loaded` is False for a folded section whose rows the
+    browser asks for when it is opened."""
+
     state: SectionState
     rows: list[QueueRow]
+    loaded: bool = True
 
     @property
     def key(self) -> str:
@@ -107,11 +116,7 @@ class Section:
 
     @property
     def more(self) -> int:
-        return self.state.count - len(self.rows)
-
-
-def _token(*parts: object) -> str:
-    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:16]
+        return self.state.count - len(self.rows) if self.loaded else 0
 
 
 def queue_state(*, now: datetime) -> dict[TimeLeft, SectionState]:
@@ -127,9 +132,9 @@ def queue_state(*, now: datetime) -> dict[TimeLeft, SectionState]:
     states = {}
     for key in SECTIONS:
         n, first, last = found[f"{key}_n"], found[f"{key}_first"], found[f"{key}_last"]
-        membership = _token(n, first, last)
+        membership = token(n, first, last)
         synced = found[f"{key}_synced"]
-        states[key] = SectionState(key, n, _token(membership, synced), membership, synced)
+        states[key] = SectionState(key, n, token(membership, synced), membership, synced)
     return states
 
 
@@ -155,10 +160,19 @@ def section_rows(key: TimeLeft, *, now: datetime) -> list[QueueRow]:
 
 
 def queue_sections(
-    states: dict[TimeLeft, SectionState], keys: tuple[TimeLeft, ...] = SECTIONS, *, now: datetime
+    states: dict[TimeLeft, SectionState],
+    keys: tuple[TimeLeft, ...] = SECTIONS,
+    *,
+    now: datetime,
+    folded: tuple[TimeLeft, ...] = (),
 ) -> list[Section]:
-    """Sections with their rows, in the queue's order."""
-    return [Section(states[key], section_rows(key, now=now)) for key in keys]
+    """Sections with their rows, in the queue's order; those in `folded` without them."""
+    return [
+        Section(states[key], [], loaded=False)
+        if key in folded
+        else Section(states[key], section_rows(key, now=now))
+        for key in keys
+    ]
 
 
 def rows_synced_since(since: datetime, *, now: datetime) -> dict[TimeLeft, list[QueueRow]]:

@@ -8,16 +8,14 @@ timeline reads each source once.
 
 from __future__ import annotations
 
-import hashlib
 import html
-import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 from urllib.parse import quote
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -33,11 +31,10 @@ from portouts.models import (
     ReviewAction,
     SupportingDocument,
 )
-from portouts.risk.selectors import risk_version
+from portouts.risk.selectors import risk_version_parts
 from portouts.urgency import deadline_at, left_text
 from portouts.urgency import deadline_for as deadline_for  # the port-out page's deadline
-
-logger = logging.getLogger(__name__)
+from portouts.versions import PreparedQuery, per_portout, token, version_cached
 
 
 def cell(text: str) -> SafeString:
@@ -57,20 +54,13 @@ def portout_status_counts(*, version: str) -> list[tuple[str, str, int]]:
     its result only changes with `cache_version`, so it is cached under it. COUNT(*) lets
     both databases count from the index on (vanished_at, status) without reading the rows.
     """
-    key = f"portouts:status-counts:{version}"
-    try:
-        counts = cache.get(key)
-    except Exception:  # the cache is an optimisation: count without it
-        logger.warning("Status count cache unavailable", exc_info=True)
-        counts = None
-    if not isinstance(counts, dict):
-        counts = dict(
+    counts = version_cached(
+        f"portouts:status-counts:{version}",
+        lambda: dict(
             PortOut.objects.present().values_list("status").annotate(n=Count("*")).order_by()
-        )
-        try:
-            cache.set(key, counts, COUNT_CACHE_SECONDS)
-        except Exception:
-            logger.warning("Status count cache unavailable", exc_info=True)
+        ),
+        kind=dict,
+    )
     counts = dict(counts)
     rows = [(s.value, s.label, counts.pop(s.value, 0)) for s in PortOutStatus]
     rows += [(status, status, n) for status, n in sorted(counts.items())]
@@ -168,69 +158,59 @@ class CountCachedPaginator(Paginator):  # type: ignore[type-arg]
     @cached_property
     def count(self) -> int:
         sql, params = self.queryset.order_by().query.sql_with_params()
-        key = "portouts:list-count:" + _token(self.version, sql, repr(params))
-        try:
-            found = cache.get(key)
-        except Exception:  # the cache is an optimisation: count without it
-            logger.warning("List count cache unavailable", exc_info=True)
-            return self.queryset.count()
-        if isinstance(found, int):
-            return found
-        total = self.queryset.count()
-        try:
-            cache.set(key, total, COUNT_CACHE_SECONDS)
-        except Exception:
-            logger.warning("List count cache unavailable", exc_info=True)
-        return total
-
-
-#: How long a list count stays cached; a new cache version makes a new key before that.
-COUNT_CACHE_SECONDS = 600
+        key = "portouts:list-count:" + token(self.version, sql, repr(params))
+        return version_cached(key, self.queryset.count, kind=int)
 
 
 def cache_version() -> str:
     """A cheap token that changes whenever the cache or the audit trail changes."""
-    # Both maxima come from an index. Rows are never deleted from the cache: a port-out
+    # Every maximum comes from an index. Rows are never deleted from the cache: a port-out
     # Telnyx stops listing is flagged (vanished_at), and a stored row gets a new synced_at.
-    # One maximum per query: SQLite answers a lone MAX from the index, two by a full scan.
-    synced = PortOut.objects.aggregate(m=Max("synced_at"))["m"]
-    vanished = PortOut.objects.aggregate(m=Max("vanished_at"))["m"]
-    last_action = ReviewAction.objects.aggregate(id=Max("id"), done=Max("finished_at"))
-    return _token(synced, vanished, last_action["id"], last_action["done"])
-
-
-def _token(*parts: object) -> str:
-    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:20]
+    # One query of scalar subqueries, one maximum each: SQLite answers a lone MAX from the
+    # index, two in one SELECT by a full scan; written in SQL, as the ORM has no SELECT
+    # without a table, and this runs on every page and every poll.
+    name = connection.ops.quote_name
+    portouts, actions = name(PortOut._meta.db_table), name(ReviewAction._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(synced_at) FROM {portouts}),"
+            f" (SELECT MAX(vanished_at) FROM {portouts}),"
+            f" (SELECT MAX(id) FROM {actions}), (SELECT MAX(finished_at) FROM {actions})"
+        )
+        return token(*cursor.fetchone())
 
 
 # -- one port-out ----------------------------------------------------------------------
 
 
+def _portout_version_query(portout_id: str) -> QuerySet[PortOut, tuple[Any, ...]]:
+    parts = {
+        "v_events": per_portout(PortOutEvent, Count("id")),
+        "v_event_last": per_portout(PortOutEvent, Max("received_at")),
+        "v_comments": per_portout(Comment, Count("id")),
+        "v_comment_last": per_portout(Comment, Max("created_at")),
+        "v_documents": per_portout(SupportingDocument, Count("id")),
+        "v_action_last": per_portout(ReviewAction, Max("id")),
+        "v_action_done": per_portout(ReviewAction, Max("finished_at")),
+        **desk.desk_version_parts(),
+        **risk_version_parts(),
+    }
+    return (
+        PortOut.objects.filter(id=portout_id)
+        .annotate(**parts)
+        .values_list("synced_at", "details_synced_at", *parts)
+        .order_by()
+    )
+
+
+_PORTOUT_VERSION = PreparedQuery(_portout_version_query)
+
+
 def portout_version(*, portout_id: str) -> str:
-    """Token of one port-out page: the row, its events, comments, documents and actions."""
-    row = PortOut.objects.filter(id=portout_id).values_list("synced_at", "details_synced_at")
-    events = PortOutEvent.objects.filter(portout_id=portout_id).aggregate(
-        n=Count("id"), last=Max("received_at")
-    )
-    comments = Comment.objects.filter(portout_id=portout_id).aggregate(
-        n=Count("id"), last=Max("created_at")
-    )
-    docs = SupportingDocument.objects.filter(portout_id=portout_id).aggregate(n=Count("id"))
-    actions = ReviewAction.objects.filter(portout_id=portout_id).aggregate(
-        id=Max("id"), done=Max("finished_at")
-    )
-    return _token(
-        list(row),
-        events["n"],
-        events["last"],
-        comments["n"],
-        comments["last"],
-        docs["n"],
-        actions["id"],
-        actions["done"],
-        desk.desk_version(portout_id=portout_id),
-        risk_version(portout_id=portout_id),
-    )
+    """Token of one port-out page, in one query compiled once: the row, its events,
+    comments, documents and actions, the desk's notes and prepared rejections, and its risk
+    flags."""
+    return token(_PORTOUT_VERSION.first_row(portout_id))
 
 
 def portout_documents(*, portout_id: str) -> list[SupportingDocument]:

@@ -30,16 +30,19 @@ class LastSync:
 
 
 def sync_last() -> LastSync:
-    """When the cache was last synced and how the last run ended (two queries)."""
+    """When the cache was last synced and how the last run ended: one query when the last
+    run succeeded (every page's footer reads this), two when it failed."""
     ended = (
         SyncRun.objects.filter(kind__in=SYNC_KINDS, finished_at__isnull=False)
         .exclude(status=SyncRun.Status.RUNNING)
         .only("kind", "status", "started_at", "finished_at", "error", "counts")
         .order_by("-finished_at", "-pk")
     )
+    last_run = ended.first()
+    if last_run is None or last_run.status == SyncRun.Status.SUCCEEDED:
+        return LastSync(last_run=last_run, last_success=last_run)
     return LastSync(
-        last_run=ended.first(),
-        last_success=ended.filter(status=SyncRun.Status.SUCCEEDED).first(),
+        last_run=last_run, last_success=ended.filter(status=SyncRun.Status.SUCCEEDED).first()
     )
 
 

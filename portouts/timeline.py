@@ -31,6 +31,7 @@ from portouts.choices import (
 from portouts.choices import event_label as _event_type_label
 from portouts.models import Comment, PortOut, PortOutEvent, RejectionCode, ReviewAction
 from portouts.risk.selectors import confirmation_timeline
+from portouts.versions import version_cached
 
 REJECTED = {PortOutStatus.REJECTED_PENDING.value, PortOutStatus.REJECTED.value}
 PENDING = PortOutStatus.PENDING.value
@@ -412,9 +413,18 @@ def portout_history(*, portout: PortOut) -> PortoutHistory:
     return PortoutHistory(entries=entries, attempted_pin="" if pin is None else str(pin))
 
 
-def recent_activity(*, limit: int = 15) -> list[TimelineEntry]:
+def recent_activity(*, version: str, limit: int = 15) -> list[TimelineEntry]:
     """The latest events, comments and review actions across the account, newest first,
-    with the same words as a port-out's timeline (a fixed number of queries)."""
+    with the same words as a port-out's timeline. Its five queries run once per cache
+    version (`selectors.cache_version`), not on every queue page."""
+    return version_cached(
+        f"portouts:recent-activity:{limit}:{version}",
+        lambda: _recent_activity(limit),
+        kind=list,
+    )
+
+
+def _recent_activity(limit: int) -> list[TimelineEntry]:
     events = list(
         PortOutEvent.objects.defer("available_notification_methods").order_by("-created_at")[:limit]
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.urls import include, path, register_converter
+from django.urls.converters import StringConverter
 
 from portouts.ids import TelnyxIdConverter
+from portouts.queue import FOLDED
 from portouts.views import desk as desk_views
 from portouts.views import events as event_views
 from portouts.views import metrics as metric_views
@@ -19,9 +21,19 @@ app_name = "portouts"
 # Ids of Telnyx objects in URLs: anything that cannot be one is a 404 before any query.
 register_converter(TelnyxIdConverter, "telnyx_id")
 
+
+class FoldedSectionConverter(StringConverter):
+    """A folded queue section's name: anything else is a 404 before the view."""
+
+    regex = "|".join(FOLDED)
+
+
+register_converter(FoldedSectionConverter, "folded_section")
+
 urlpatterns = [
     path("", queue.decision_queue, name="queue"),
     path("queue/refresh", queue.queue_refresh, name="queue_refresh"),
+    path("queue/sections/<folded_section:key>", queue.queue_section, name="queue_section"),
     path("reports/", report_views.reports_page, name="reports"),
     path("reports/new", report_views.report_create, name="report_create"),
     path("reports/telnyx", report_views.telnyx_reports, name="telnyx_reports"),

@@ -33,7 +33,11 @@ def _concrete(route: str) -> str:
     """Turn a route with converters into a path, with made-up values."""
     import re
 
-    values = {"int": "1", "uuid": "00000000-0000-4000-8000-000000000001"}
+    values = {
+        "int": "1",
+        "uuid": "00000000-0000-4000-8000-000000000001",
+        "folded_section": "past_window",
+    }
     path = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: values.get(m.group(1) or "", "x1"), route)
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", "x1", path)
     return "/" + path.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\", "")

@@ -60,15 +60,22 @@ def test_sections_in_order_least_time_left_first(viewer_client, spread):
     assert list(sections(response).items()) == [
         ("due_soon", ["sooner", "soon"]),
         ("in_window", ["same-a", "same-b", "fresh"]),
-        ("past_window", ["late"]),
+        ("past_window", []),  # folded: read when opened
     ]
     html = response.content.decode()
-    # Due soon first, then in window, then the past window folded away (works without JS).
+    # Due soon first, then in window, then the past window folded away.
     assert html.index('id="section-due_soon"') < html.index('id="section-in_window"')
     assert html.index('id="section-in_window"') < html.index('id="section-past_window"')
     past = html[html.index('id="section-past_window"') :]
-    assert re.search(r"<details class=\"section-rows\" data-section-rows>\s*<summary>", past)
+    opener = re.search(r'<details class="section-rows" data-section-rows ([^>]*)>\s*<summ', past)
+    assert opener and 'hx-get="/queue/sections/past_window"' in opener.group(1)
+    assert 'hx-trigger="toggle once"' in opener.group(1)
     assert "1 port-out</span>" in past
+    # Without JavaScript the folded section links to its rows in the list.
+    assert 'href="/portouts/?time_left=past_window">open these 1 port-outs in the list' in past
+    opened = viewer_client.get("/queue/sections/past_window", headers=HTMX)
+    assert opened.status_code == 200 and "no-store" in opened["Cache-Control"]
+    assert re.findall(r'<tr id="q-([^"]+)"', opened.content.decode()) == ["late"]
     counts = {status: n for status, _label, n in response.context["status_counts"]}
     assert counts["pending"] == 6 and counts["ported"] == 1
 
@@ -88,7 +95,8 @@ def test_urgency_colour_only_for_due_soon(viewer_client, spread):
     assert 'class="count-link badge urgency-due-soon"' in html
     assert html.count("urgency-due-soon") == 1
     assert 'class="queue-row left-due_soon"' in html
-    assert 'class="queue-row left-past_window"' in html
+    opened = viewer_client.get("/queue/sections/past_window", headers=HTMX).content.decode()
+    assert 'class="queue-row left-past_window"' in opened
 
 
 def test_window_is_a_setting(viewer_client, make_portout, settings):
@@ -142,13 +150,23 @@ def test_a_section_says_how_many_more_and_links_to_them(viewer_client):
     bulk_portouts(PAST_WINDOW_LIMIT + 5, created_at=now - timedelta(hours=30))
     bulk_portouts(2, status="ported")
     response = viewer_client.get("/")
-    html = response.content.decode()
-    # The folded section past the window shows fewer rows than the others.
-    for key, limit in (("in_window", QUEUE_LIMIT), ("past_window", PAST_WINDOW_LIMIT)):
-        assert len(sections(response)[key]) == limit
+    opened = viewer_client.get("/queue/sections/past_window", headers=HTMX)
+    # The folded section past the window, once opened, shows fewer rows than the others.
+    for key, limit, html in (
+        ("in_window", QUEUE_LIMIT, response.content.decode()),
+        ("past_window", PAST_WINDOW_LIMIT, opened.content.decode()),
+    ):
+        assert len(re.findall(rf'<tr id="q-[^"]+"[^>]*left-{key}', html)) == limit
         assert f"Showing the {limit} most urgent of <strong>{limit + 5}</strong>" in html
         assert f'<a href="/portouts/?time_left={key}">See them all in the list</a>' in html
-        assert f'id="count-{key}"' in html and f">{limit + 5}</a>" in html
+    page = response.content.decode()
+    for key, limit in (("in_window", QUEUE_LIMIT), ("past_window", PAST_WINDOW_LIMIT)):
+        assert f'id="count-{key}"' in page and f">{limit + 5}</a>" in page
+
+
+def test_the_folded_section_is_asked_for_by_htmx_only(viewer_client):
+    assert viewer_client.get("/queue/sections/past_window").url == "/"
+    assert viewer_client.get("/queue/sections/nope", headers=HTMX).status_code == 404
 
 
 def test_queue_deadlines_name_their_zone(viewer_client, make_portout, settings):
@@ -216,16 +234,21 @@ def test_queue_and_refresh_run_a_fixed_number_of_queries(
         bulk_portouts(pending, created_at=now - timedelta(hours=hours))
     bulk_portouts(pending, status="ported")
     viewer_client.get("/")  # the session and the counts by status are now cached
-    # session, user, permissions (2), version (3), sections (1 + 3 row queries), activity
-    # (3: no item, so no support keys to read), sync footer (2), alerts (3: the unread
-    # count, then the claims and escalations behind every row's badges, read once), and the
-    # rejections waiting for a second reviewer (1)
-    with django_assert_num_queries(20):
+    # session, user, permissions (2), version (1), sections (1 + 2 row queries: past the
+    # window is folded), the recent activity (0: cached under the version by the first
+    # load), sync footer (1: no failed run), alerts (3: the unread count, then the claims
+    # and escalations behind every row's badges, read once), and the rejections waiting for
+    # a second reviewer (1)
+    with django_assert_num_queries(13):
         response = viewer_client.get("/")
     shown = {key: len(rows) for key, rows in sections(response).items()}
-    assert shown == {"due_soon": pending, "in_window": pending, "past_window": min(pending, 50)}
-    with django_assert_num_queries(8):  # session, user, permissions (2), version (3), tokens
+    assert shown == {"due_soon": pending, "in_window": pending, "past_window": 0}
+    with django_assert_num_queries(6):  # session, user, permissions (2), version, tokens
         assert refresh(viewer_client, refresh_params(response)).status_code == 204
+    # session, user, permissions (2), tokens, its rows, the claims and escalations (2)
+    with django_assert_num_queries(8):
+        opened = viewer_client.get("/queue/sections/past_window", headers=HTMX)
+    assert opened.content.decode().count('<tr id="q-') == min(pending, 50)
 
 
 def _row(html: str, portout_id: str) -> str:

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Expression, F, QuerySet, Value
+from django.db.models import Expression, F, Max, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from portouts.choices import (
 )
 from portouts.models import ConfirmationRequest, PortOut, PortOutOutcome, RiskAssessment, RiskFlag
 from portouts.risk.formatting import last_digits, local_time, mask_email
+from portouts.versions import per_portout
 
 
 def with_risk(queryset: QuerySet[PortOut]) -> QuerySet[PortOut]:
@@ -93,12 +94,10 @@ def risk_panel(*, portout: PortOut) -> dict[str, Any]:
     }
 
 
-def risk_version(*, portout_id: str) -> str:
-    """Part of the port-out page's polling token: when its flags last changed."""
-    changed = RiskAssessment.objects.filter(portout_id=portout_id).values_list(
-        "changed_at", flat=True
-    )
-    return str(next(iter(changed), ""))
+def risk_version_parts() -> dict[str, Subquery]:
+    """Part of the port-out page's polling token: when its flags last changed (a column of
+    the token's one query, `portouts.versions.per_portout`)."""
+    return {"v_risk": per_portout(RiskAssessment, Max("changed_at"))}
 
 
 def confirmation_timeline(*, portout_id: str, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -52,9 +52,9 @@ def decision_queue(request: HtmxHttpRequest) -> HttpResponse:
     states = queue.queue_state(now=now)
     context = {
         **_common(version, states),
-        "sections": queue.queue_sections(states, now=now),
+        "sections": queue.queue_sections(states, now=now, folded=queue.FOLDED),
         "status_counts": selectors.portout_status_counts(version=version),
-        "activity": timeline.recent_activity(),
+        "activity": timeline.recent_activity(version=version),
         "waiting_approvals": approvals.waiting_for_second_reviewer(),
     }
     return fragment_headers(request, render(request, "portouts/queue.html", context))
@@ -92,7 +92,22 @@ def queue_refresh(request: HtmxHttpRequest) -> HttpResponse:
     }
     if cache_moved:
         context["status_counts"] = selectors.portout_status_counts(version=version)
-        context["activity"] = timeline.recent_activity()
+        context["activity"] = timeline.recent_activity(version=version)
         context["waiting_approvals"] = approvals.waiting_for_second_reviewer()
     response = render(request, "portouts/queue.html#refresh", context)
     return fragment_headers(request, response)
+
+
+@require_GET
+def queue_section(request: HtmxHttpRequest, key: str) -> HttpResponse:
+    """A folded section's rows (`key` is one of `queue.FOLDED`, by the URL), asked for when
+    the reviewer opens it."""
+    if not request.htmx:
+        return redirect("portouts:queue")
+    now = timezone.now()
+    state = queue.queue_state(now=now)[TimeLeft(key)]
+    context = {
+        "section": queue.Section(state, queue.section_rows(state.key, now=now)),
+        "due_soon_hours": settings.REVIEW_DUE_SOON_HOURS,
+    }
+    return fragment_headers(request, render(request, "portouts/queue.html#section_rows", context))

@@ -102,19 +102,26 @@
     return true;
   }
   // "g" then a letter jumps to the first row of a queue section (d: due soon, w: in the
-  // window, p: past the window, opening its collapsed rows).
+  // window, p: past the window, opening its collapsed rows; they are read from the server
+  // when it first opens, so the jump waits for them).
   const JUMPS = { d: "due_soon", w: "in_window", p: "past_window" };
   let awaitingJump = 0;
   function jump(letter) {
     const section = document.querySelector('[data-section="' + JUMPS[letter] + '"]');
     if (!section) return false;
     const folded = section.querySelector("details[data-section-rows]");
+    if (folded && section.querySelector("tr[data-loading]")) {
+      section.addEventListener("htmx:afterSettle", function () { selectFirst(section); }, { once: true });
+    }
     if (folded) folded.open = true;
+    selectFirst(section);
+    return true;
+  }
+  function selectFirst(section) {
     const first = section.querySelector("tbody tr[data-href]");
-    if (!first) { section.scrollIntoView({ block: "start" }); return true; }
+    if (!first) { section.scrollIntoView({ block: "start" }); return; }
     const list = rows();
     select(list, list.indexOf(first));
-    return true;
   }
 
   // --- time left ------------------------------------------------------------------------
