@@ -17,10 +17,10 @@ on the dashboard (/portouts/) and on the admin changelist of PortOut (same rows 
 same filter and order), in the same run; then the queue (home: its sections of pending
 port-outs, the counts and the recent activity) beside the admin's changelist of the pending
 ones, the queue's refresh after one port-out changed, the folded section's rows when opened,
-and a port-out page (with its timeline), which has no admin counterpart. Prints p50/p95, CPU p50 and the queries per
-request. Targets (issues 12 and 16): the list's p50 at most half the admin's; the list,
-queue and port-out page under 30 ms of server CPU at p50 (CPU: wall times on the shared
-machine measure the other jobs as much as ours).
+and a port-out page (with its timeline), which has no admin counterpart. Prints p50/p95, CPU
+p50 and the queries per request. Targets (issues 12 and 16): the list's p50 at most half the
+admin's; the list, queue and port-out page under 30 ms of server CPU at p50 (CPU: wall times
+on the shared machine measure the other jobs as much as ours).
 
 Requests go through Django's test Client without `setup_test_environment()`: its
 instrumented template rendering (a signal per template rendered) costs the queue about a
