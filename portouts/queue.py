@@ -38,6 +38,8 @@ SECTIONS: tuple[TimeLeft, ...] = (TimeLeft.DUE_SOON, TimeLeft.IN_WINDOW, TimeLef
 
 #: Sections folded on arrival: their rows are read when the reviewer opens them (with
 #: JavaScript off, the section links to the same rows in the list), not on every page load.
+#: A refresh that sees the section's membership move still sends its rows, as for any
+#: section: it cannot tell whether this browser has opened it.
 FOLDED: tuple[TimeLeft, ...] = (TimeLeft.PAST_WINDOW,)
 
 #: What `queue_rows` reads of each port-out (`risk_score` from `with_risk`).
