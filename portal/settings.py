@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "import_export",
+    "portal",
     "portouts",
 ]
 # The local Telnyx sandbox (`manage.py telnyx_sandbox`, which `make demo` runs) is a
@@ -134,6 +135,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One per test run (by process id), so concurrent runs on one machine never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Permissions are read from the cache (two queries fewer on every page); a change of role
+# counts from the next request, and after this many seconds at the latest if the cache was
+# unreachable when it was made (portal/permissions.py).
+AUTHENTICATION_BACKENDS = ["portal.permissions.CachedPermissionsBackend"]
+PERMISSIONS_CACHE_SECONDS = env.int("PERMISSIONS_CACHE_SECONDS", default=60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -234,19 +234,20 @@ def test_queue_and_refresh_run_a_fixed_number_of_queries(
         bulk_portouts(pending, created_at=now - timedelta(hours=hours))
     bulk_portouts(pending, status="ported")
     viewer_client.get("/")  # the session and the counts by status are now cached
-    # session, user, permissions (2), version (1), sections (1 + 2 row queries: past the
+    # session, user, version (1), sections (1 + 2 row queries: past the
     # window is folded), the recent activity (0: cached under the version by the first
     # load), sync footer (1: no failed run), alerts (3: the unread count, then the claims
     # and escalations behind every row's badges, read once), and the rejections waiting for
     # a second reviewer (1)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = viewer_client.get("/")
     shown = {key: len(rows) for key, rows in sections(response).items()}
     assert shown == {"due_soon": pending, "in_window": pending, "past_window": 0}
-    with django_assert_num_queries(6):  # session, user, permissions (2), version, tokens
+    # session, user, version, tokens (the permissions are kept in the cache)
+    with django_assert_num_queries(4):
         assert refresh(viewer_client, refresh_params(response)).status_code == 204
-    # session, user, permissions (2), tokens, its rows, the claims and escalations (2)
-    with django_assert_num_queries(8):
+    # session, user, tokens, its rows, the claims and escalations (2)
+    with django_assert_num_queries(6):
         opened = viewer_client.get("/queue/sections/past_window", headers=HTMX)
     assert opened.content.decode().count('<tr id="q-') == min(pending, 50)
 
