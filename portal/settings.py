@@ -207,8 +207,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
     # Beat on several machines: RedBeat keeps the schedule in Redis behind a lock, so one
-    # beat is active and the others wait to take over (after CELERY_REDBEAT_LOCK_TIMEOUT).
-    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    # beat is active and the others wait to take over (after CELERY_REDBEAT_LOCK_TIMEOUT);
+    # portal/beat.py has it write the schedule only once it holds the lock.
+    CELERY_BEAT_SCHEDULER = "portal.beat.LockedRedBeatScheduler"
     CELERY_REDBEAT_REDIS_URL = REDIS_URL
     CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="redbeat:")
     CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=300)
