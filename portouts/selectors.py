@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -26,6 +26,7 @@ from portouts import desk
 from portouts.choices import LIST_FIELDS, PortOutStatus, status_label, status_tone
 from portouts.models import (
     Comment,
+    ConfirmationRequest,
     PortOut,
     PortOutEvent,
     ReviewAction,
@@ -211,6 +212,22 @@ def portout_version(*, portout_id: str) -> str:
     comments, documents and actions, the desk's notes and prepared rejections, and its risk
     flags."""
     return token(_PORTOUT_VERSION.first_row(portout_id))
+
+
+def portout_page_rows() -> QuerySet[PortOut]:
+    """Port-outs with what their page reads beside them: the risk assessment and outcome
+    (one row each, joined) and the confirmation requests, which both the risk panel and the
+    timeline show. Two queries rather than four for a page."""
+    return (
+        PortOut.objects.defer("raw")
+        .select_related("risk", "outcome")
+        .prefetch_related(
+            Prefetch(
+                "confirmation_requests",
+                queryset=ConfirmationRequest.objects.select_related("sent_by"),
+            )
+        )
+    )
 
 
 def portout_documents(*, portout_id: str) -> list[SupportingDocument]:

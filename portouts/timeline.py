@@ -399,7 +399,7 @@ def portout_history(*, portout: PortOut) -> PortoutHistory:
     )
     entries += [
         TimelineEntry(kind="confirmation", portout_id=portout.id, **c)
-        for c in confirmation_timeline(portout_id=portout.id)
+        for c in confirmation_timeline(portout=portout)
     ]
     entries = sorted(
         entries + _alert_entries(portout.id) + _note_entries(portout.id),

@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 import respx
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from portouts.models import InternalNote, ReviewAction
 
@@ -172,8 +173,9 @@ def test_presence_survives_a_cache_outage(ana, make_portout, monkeypatch):
     portout = make_portout()
 
     def down(*args, **kwargs):
-        raise ConnectionError("cache down")
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "get_many", down)
     response = ana.get(f"/portouts/{portout.id}/")
     assert response.status_code == 200 and "is viewing" not in response.content.decode()

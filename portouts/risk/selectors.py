@@ -75,9 +75,10 @@ def _confirmation(request: ConfirmationRequest | None, now: datetime) -> dict[st
 def risk_panel(*, portout: PortOut) -> dict[str, Any]:
     """Everything the risk, confirmation and outcome includes show for one port-out."""
     now = timezone.now()
-    assessment = RiskAssessment.objects.filter(portout_id=portout.id).first()
-    latest = ConfirmationRequest.objects.filter(portout_id=portout.id).order_by("-sent_at").first()
-    outcome = PortOutOutcome.objects.filter(portout_id=portout.id).first()
+    # One row each (read with the port-out when it was selected with them).
+    assessment: RiskAssessment | None = getattr(portout, "risk", None)
+    outcome: PortOutOutcome | None = getattr(portout, "outcome", None)
+    latest = max(portout.confirmation_requests.all(), key=lambda r: r.sent_at, default=None)
     return {
         "assessed": assessment is not None,
         "score": assessment.score if assessment else 0,
@@ -100,13 +101,12 @@ def risk_version_parts() -> dict[str, Subquery]:
     return {"v_risk": per_portout(RiskAssessment, Max("changed_at"))}
 
 
-def confirmation_timeline(*, portout_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+def confirmation_timeline(*, portout: PortOut, now: datetime | None = None) -> list[dict[str, Any]]:
     """The confirmation requests of a port-out as timeline entries (plain data): sent,
     answered, or "no answer by <time>" once that time has passed."""
     now = now or timezone.now()
     items: list[dict[str, Any]] = []
-    requests = ConfirmationRequest.objects.filter(portout_id=portout_id).select_related("sent_by")
-    for r in requests:
+    for r in portout.confirmation_requests.all():
         who = mask_email(r.email)
         items.append(
             {

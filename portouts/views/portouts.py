@@ -246,7 +246,7 @@ def detail_context(
 
 
 def get_portout(portout_id: str) -> PortOut:
-    return get_object_or_404(PortOut.objects.defer("raw"), id=portout_id)
+    return get_object_or_404(selectors.portout_page_rows(), id=portout_id)
 
 
 DETAIL_PARTIALS = {"decision", "timeline", "documents", "comment_form", "upload_form"}
