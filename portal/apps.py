@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class PortalConfig(AppConfig):
-    """The project's own plumbing: sign-in, sessions and permissions kept in the cache."""
+    """The project itself: connects the signals that keep cached permissions true."""
 
     name = "portal"
     verbose_name = "Portal"

@@ -1,7 +1,7 @@
 """Each user's permissions, kept in the cache so a page does not query them every time.
 
 Django's ModelBackend reads a user's permissions with two queries on every request (their
-own, and their groups'), about a tenth of a 204 refresh's CPU. This backend keeps the set
+own, and their groups'; bench/permissions.py times both ways). This backend keeps the set
 in the cache for PERMISSIONS_CACHE_SECONDS under a generation number; any change to who
 holds what (a user's groups or own permissions, a group's permissions, a group or a
 permission added or removed) moves the generation on, so the change counts from the next

@@ -63,7 +63,8 @@ def _after_decision(
     if result.ok and not request.htmx:
         messages.success(request, result.message)
         return redirect("portouts:detail", portout_id=portout_id)
-    portout = result.portout or get_portout(portout_id)
+    # Read afresh, with what its page reads beside it (the service's copy has none of it).
+    portout = get_portout(portout_id)
     level = "success" if result.ok else "error"
     return _decision_response(request, portout, notice=(level, result.message), **extra)
 
