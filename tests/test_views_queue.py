@@ -279,6 +279,26 @@ def test_queue_rows_carry_their_claim_on_the_page_and_in_a_refresh(
     assert "Renamed Dental" in _row(refreshed, "soon") and "claimed by rita" in refreshed
 
 
+def test_an_unchanged_row_is_rendered_once_and_a_changed_one_again(viewer_client, spread):
+    from portouts.templatetags.portouts_ui import _row_html
+
+    first = viewer_client.get("/").content.decode()
+    before = _row_html.cache_info()
+    second = viewer_client.get("/").content.decode()
+    after = _row_html.cache_info()
+    rows = re.findall(r'<tr id="q-.*?</tr>', second, re.S)
+    assert len(rows) == 5 and rows == re.findall(r'<tr id="q-.*?</tr>', first, re.S)
+    assert (after.hits - before.hits, after.misses - before.misses) == (len(rows), 0)
+
+    PortOut.objects.filter(id="same-b").update(end_user_name="Renamed Dental")
+    third = viewer_client.get("/").content.decode()
+    assert "Renamed Dental" in _row(third, "same-b")
+    assert _row_html.cache_info().misses - after.misses == 1
+    # Time moving a row's deadline redraws it: its time left is part of what it shows.
+    PortOut.objects.filter(id="fresh").update(created_at=timezone.now() - timedelta(hours=3))
+    assert _row(viewer_client.get("/").content.decode(), "fresh") != _row(third, "fresh")
+
+
 def _waiting_section(html: str) -> str:
     found = re.search(r'<div id="waiting-approvals" hx-swap-oob="true">.*?</div>', html, re.S)
     assert found, "the refresh did not send the rejections waiting for a second reviewer"
